@@ -1,0 +1,123 @@
+"""LearnHub: ISO 9001 training for commune officials."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from flask import Flask, jsonify
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from .config import Config, instance_secret_key, normalise_database_url
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False,
+                instance_path=os.environ.get("LEARNHUB_INSTANCE_PATH") or None)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        url = os.environ.get("DATABASE_URL") or (
+            "sqlite:///" + os.path.join(app.instance_path, "learnhub.db"))
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=14))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+    from .i18n import init_i18n
+    init_i18n(app)
+
+    from .auth.views import bp as auth_bp
+    from .catalog.views import bp as catalog_bp
+    from .reports.views import bp as reports_bp
+    from .admin.views import bp as admin_bp
+    from .quizzes.views import bp as quizzes_bp
+    from .attendance.views import bp as attendance_bp
+    from .certificates.views import bp as certificates_bp
+    for bp in (auth_bp, catalog_bp, reports_bp, admin_bp, quizzes_bp, attendance_bp, certificates_bp):
+        app.register_blueprint(bp)
+
+    from .cli import learnhub_cli
+    app.cli.add_command(learnhub_cli)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # any database failure means "not ready"
+            db.session.rollback()
+            return jsonify(status="unavailable"), 503
+        return jsonify(status="ok")
+
+    from .errors import register_error_handlers
+    register_error_handlers(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        return response
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            return db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # WAL lets readers and one writer work at once; busy_timeout waits for
+    # the lock instead of failing a concurrent request straight away.
+    module = type(dbapi_connection).__module__
+    if module.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_transaction(conn, name):
+    # pysqlite opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT
+    # issued before any of those would start a transaction of its own, and its
+    # RELEASE would commit: begin the real transaction first so savepoints nest.
+    if conn.dialect.name == "sqlite":
+        dbapi_connection = conn.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")

@@ -1,0 +1,40 @@
+"""Keeping an uploaded import until an administrator confirms it. Callers commit."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..auth.services import AccountError, apply_officials_import, plan_officials_import
+from ..extensions import db
+from ..models_base import utcnow
+from .models import ImportBatch
+
+
+def stage_officials_import(data: bytes, filename: str, by: User):
+    """Check the file (dry run) and keep it for confirmation; returns (batch, plan)."""
+    plan = plan_officials_import(data)
+    batch = ImportBatch(kind="officials", filename=filename[:255], content=data, created_by_id=by.id,
+                        summary={"create": plan.count("create"), "update": plan.count("update"),
+                                 "unchanged": plan.count("unchanged"), "problems": len(plan.problems)})
+    db.session.add(batch)
+    db.session.flush()
+    return batch, plan
+
+
+def confirm_officials_import(batch_id: int, by: User):
+    """Apply a staged import, re-checked against the database as it is now."""
+    batch = db.session.scalar(select(ImportBatch).where(
+        ImportBatch.id == batch_id, ImportBatch.kind == "officials").with_for_update())
+    if batch is None or batch.created_by_id != by.id:
+        raise AccountError(_l("This import does not exist."))
+    if batch.applied_at is not None:
+        raise AccountError(_l("This file has already been imported."))
+    plan = plan_officials_import(batch.content)
+    if plan.problems:
+        raise AccountError(_l("The data changed since the check: %(n)d rows now have problems. Upload the file again.", n=len(plan.problems)))
+    created = apply_officials_import(plan)
+    batch.applied_at = utcnow()
+    batch.summary = {"create": len(created), "update": plan.count("update"),
+                     "unchanged": plan.count("unchanged"), "problems": 0}
+    return plan, created

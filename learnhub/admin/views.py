@@ -1,0 +1,121 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from ..auth.decorators import roles_required
+from ..auth.models import Role, User
+from ..auth.services import AccountError, create_user, reset_password, set_active
+from ..extensions import db
+from ..orgs.models import OrgUnit
+from .forms import ImportForm, UserForm
+from .services import confirm_officials_import, stage_officials_import
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+def _unit_choices():
+    rows = db.session.execute(select(OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.depth)
+                              .where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.path)).all()
+    return [("", "—")] + [(code, "\u2003" * depth + f"{kind} {name}".strip()) for code, name, kind, depth in rows]
+
+
+@bp.get("/users")
+@roles_required(Role.ADMIN)
+def users():
+    page = max(request.args.get("page", 1, type=int), 1)
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = select(User)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.full_name).like(like), User.username.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(User.username).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return render_template("admin/users.html", users=rows, total=total, page=page, per_page=PER_PAGE, q=q)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_user():
+    form = UserForm()
+    form.unit_code.choices = _unit_choices()
+    if form.validate_on_submit():
+        unit = None
+        if form.unit_code.data:
+            unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == form.unit_code.data))
+            if unit is None:
+                form.unit_code.errors.append(_("Choose a unit from the list."))
+        if not form.unit_code.errors:
+            try:
+                user, temporary = create_user(
+                    username=form.username.data, full_name=form.full_name.data, role=form.role.data,
+                    unit=unit, position=form.position.data or "", email=form.email.data or "",
+                    phone=form.phone.data or "", password=form.password.data or None)
+            except AccountError as exc:
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(_("Account %(u)s created.", u=user.username), "success")
+                if temporary:
+                    return render_template("admin/temporary.html", accounts=[(user, temporary)])
+                return redirect(url_for("admin.users", q=user.username))
+    return render_template("admin/user_form.html", form=form)
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles_required(Role.ADMIN)
+def toggle_active(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    active = request.form.get("active") == "1"
+    try:
+        set_active(user, active, current_user)
+    except AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Account %(u)s activated.", u=user.username) if active
+              else _("Account %(u)s deactivated.", u=user.username), "success")
+    return redirect(url_for("admin.users", q=user.username))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@roles_required(Role.ADMIN)
+def reset_user_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    temporary = reset_password(user)
+    db.session.commit()
+    return render_template("admin/temporary.html", accounts=[(user, temporary)])
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def import_officials():
+    form = ImportForm()
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        try:
+            batch, plan = stage_officials_import(data, form.file.data.filename or "", current_user)
+        except AccountError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            db.session.commit()
+            return render_template("admin/import_preview.html", batch=batch, plan=plan)
+    return render_template("admin/import.html", form=form)
+
+
+@bp.post("/import/<int:batch_id>/confirm")
+@roles_required(Role.ADMIN)
+def confirm_import(batch_id: int):
+    try:
+        plan, created = confirm_officials_import(batch_id, current_user)
+    except AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.import_officials"))
+    db.session.commit()
+    flash(_("Import done: %(c)d accounts created, %(u)d updated, %(s)d unchanged.",
+            c=len(created), u=plan.count("update"), s=plan.count("unchanged")), "success")
+    if created:
+        return render_template("admin/temporary.html", accounts=created)
+    return redirect(url_for("admin.users"))

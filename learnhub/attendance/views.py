@@ -1,0 +1,256 @@
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..admin.models import ImportBatch
+from ..auth.decorators import roles_required
+from ..auth.models import Role, User
+from ..auth.services import sees_everything
+from ..catalog.services import active_courses
+from ..extensions import db
+from ..models_base import utcnow
+from ..orgs.models import OrgUnit
+from ..orgs.services import is_within
+from .models import TrainingProgramme, TrainingSession
+from .services import (
+    STATUSES, AttendanceError, apply_sheet, check_in, create_programme, create_session, enrolled_officials,
+    expected_officials, plan_sheet_import, records_by_user, roll_call,
+)
+
+bp = Blueprint("attendance", __name__)
+STAFF = (Role.TRAINER, Role.ADMIN)
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _programme(code: str) -> TrainingProgramme:
+    return db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+
+
+def _session(session_id: int) -> TrainingSession:
+    session = db.session.get(TrainingSession, session_id) or abort(404)
+    if not sees_everything(current_user) and not is_within(session.unit, current_user.unit):
+        abort(403)
+    return session
+
+
+def _local(value: str) -> datetime:
+    """A datetime-local form value (Vietnam time) as UTC."""
+    return datetime.fromisoformat(value).replace(tzinfo=LOCAL).astimezone(timezone.utc)
+
+
+@bp.get("/programmes")
+@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
+def programmes():
+    rows = db.session.scalars(select(TrainingProgramme).order_by(TrainingProgramme.created_at.desc())).all()
+    return render_template("attendance/programmes.html", programmes=rows)
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_programme():
+    courses = active_courses()
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.depth <= 1)
+                               .order_by(OrgUnit.path)).all()
+    errors = []
+    if request.method == "POST":
+        form = request.form
+        chosen_courses = [c for c in courses if str(c.id) in form.getlist("course")]
+        chosen_units = [u for u in units if str(u.id) in form.getlist("unit")]
+        deadline = None
+        if form.get("deadline"):
+            try:
+                deadline = datetime.strptime(form["deadline"], "%Y-%m-%d").date()
+            except ValueError:
+                errors.append(_("The deadline is not a valid date."))
+        try:
+            validity = int(form.get("validity_months") or 0)
+            if not 0 <= validity <= 240:
+                raise ValueError
+        except ValueError:
+            errors.append(_("The validity must be a whole number of months from 0 to 240."))
+            validity = 0
+        if not errors:
+            try:
+                programme = create_programme(
+                    code=form.get("code", ""), title=form.get("title", ""), description=form.get("description", ""),
+                    courses=chosen_courses, target_units=chosen_units,
+                    requires_attendance=form.get("requires_attendance") == "y", deadline=deadline,
+                    validity_months=validity, issuer_name=form.get("issuer_name", ""), by=current_user)
+            except AttendanceError as exc:
+                errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(_("Programme created."), "success")
+                return redirect(url_for("attendance.programme", code=programme.code))
+    return render_template("attendance/programme_form.html", courses=courses, units=units, errors=errors,
+                           form=request.form)
+
+
+@bp.get("/programmes/<code>")
+@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
+def programme(code: str):
+    programme = _programme(code)
+    from sqlalchemy import func
+    enrolled = db.session.scalar(select(func.count()).select_from(enrolled_officials(programme).subquery()))
+    sessions = db.session.scalars(select(TrainingSession).where(TrainingSession.programme_id == programme.id)
+                                  .order_by(TrainingSession.starts_at)).all()
+    if not sees_everything(current_user):
+        sessions = [s for s in sessions if is_within(s.unit, current_user.unit)]
+    return render_template("attendance/programme.html", programme=programme, enrolled=enrolled, sessions=sessions)
+
+
+@bp.route("/programmes/<code>/sessions/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_session(code: str):
+    programme = _programme(code)
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.path)).all()
+    trainers = db.session.scalars(select(User).where(User.role == Role.TRAINER.value).order_by(User.full_name)).all()
+    errors = []
+    if request.method == "POST":
+        form = request.form
+        unit = next((u for u in units if str(u.id) == form.get("unit")), None)
+        trainer = next((t for t in trainers if str(t.id) == form.get("trainer")), None)
+        try:
+            starts, ends = _local(form.get("starts_at", "")), _local(form.get("ends_at", ""))
+        except ValueError:
+            errors.append(_("Enter the start and end as date and time."))
+        if unit is None:
+            errors.append(_("Choose the district (or unit) of the session."))
+        if not form.get("title", "").strip():
+            errors.append(_("Enter a title."))
+        if not errors:
+            try:
+                session = create_session(programme, title=form["title"], unit=unit, venue=form.get("venue", ""),
+                                         starts_at=starts, ends_at=ends, trainer=trainer,
+                                         grace_minutes=int(form.get("grace_minutes") or 30))
+            except (AttendanceError, ValueError) as exc:
+                errors.append(str(exc) if isinstance(exc, AttendanceError) else _("The grace must be a number of minutes."))
+            else:
+                db.session.commit()
+                flash(_("Session created."), "success")
+                return redirect(url_for("attendance.session", session_id=session.id))
+    return render_template("attendance/session_form.html", programme=programme, units=units, trainers=trainers,
+                           errors=errors, form=request.form)
+
+
+def _grouped(session: TrainingSession):
+    officials = expected_officials(session)
+    marks = records_by_user(session)
+    groups: list[tuple[OrgUnit, list]] = []
+    for user in officials:
+        if not groups or groups[-1][0].id != user.unit_id:
+            groups.append((user.unit, []))
+        groups[-1][1].append((user, marks.get(user.id)))
+    return groups
+
+
+@bp.get("/sessions/<int:session_id>")
+@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
+def session(session_id: int):
+    session = _session(session_id)
+    return render_template("attendance/session.html", session=session, groups=_grouped(session),
+                           statuses=STATUSES, can_mark=current_user.has_role(*STAFF), conflicts=None)
+
+
+@bp.post("/sessions/<int:session_id>/roll-call")
+@roles_required(*STAFF)
+def take_roll(session_id: int):
+    session = _session(session_id)
+    marks = {}
+    for key, value in request.form.items():
+        if key.startswith("status-") and key[7:].isdigit() and value:
+            user_id = int(key[7:])
+            marks[user_id] = (value, request.form.get(f"note-{user_id}", ""))
+    override = {int(v) for v in request.form.getlist("override") if v.isdigit()}
+    try:
+        conflicts = roll_call(session, marks, current_user, override)
+    except AttendanceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("attendance.session", session_id=session.id))
+    db.session.commit()
+    if conflicts:
+        flash(_("%(n)d officials checked themselves in with another status: choose which mark to keep.", n=len(conflicts)), "error")
+        return render_template("attendance/session.html", session=session, groups=_grouped(session),
+                               statuses=STATUSES, can_mark=True, conflicts=conflicts)
+    flash(_("Attendance saved."), "success")
+    return redirect(url_for("attendance.session", session_id=session.id))
+
+
+@bp.get("/sessions/<int:session_id>/code")
+@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
+def show_code(session_id: int):
+    from ..certificates.documents import qr_svg
+    session = _session(session_id)
+    url = url_for("attendance.check_in_view", code=session.checkin_code, _external=True)
+    return render_template("attendance/code.html", session=session, url=url, qr=qr_svg(url))
+
+
+@bp.route("/check-in", methods=["GET", "POST"])
+@login_required
+def check_in_view():
+    code = (request.values.get("code") or "").strip().upper()
+    if request.method == "POST":
+        if not current_user.has_role(Role.OFFICIAL):
+            flash(_("Only officials check in to sessions."), "error")
+        else:
+            try:
+                session = check_in(code, current_user)
+            except AttendanceError as exc:
+                db.session.commit()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(_("You are checked in to %(t)s.", t=session.title), "success")
+                return redirect(url_for("catalog.my_training"))
+    return render_template("attendance/check_in.html", code=code)
+
+
+@bp.route("/sessions/<int:session_id>/import", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def import_sheet(session_id: int):
+    session = _session(session_id)
+    if request.method == "POST" and request.form.get("batch"):
+        batch = db.session.get(ImportBatch, int(request.form["batch"])) if request.form["batch"].isdigit() else None
+        if batch is None or batch.kind != f"attendance:{session.id}" or batch.created_by_id != current_user.id \
+                or batch.applied_at is not None:
+            abort(404)
+        try:
+            plan = plan_sheet_import(session, batch.content, batch.filename)
+            conflicts = apply_sheet(session, plan, current_user)
+        except AttendanceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("attendance.import_sheet", session_id=session.id))
+        batch.applied_at = utcnow()
+        db.session.commit()
+        if conflicts:
+            flash(_("%(n)d officials checked themselves in with another status: choose which mark to keep.", n=len(conflicts)), "error")
+            return render_template("attendance/session.html", session=session, groups=_grouped(session),
+                                   statuses=STATUSES, can_mark=True, conflicts=conflicts)
+        flash(_("Attendance imported: %(n)d rows.", n=len(plan.rows)), "success")
+        return redirect(url_for("attendance.session", session_id=session.id))
+    plan = batch = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if not upload or not upload.filename:
+            flash(_("Choose a CSV or XLSX file."), "error")
+        elif not upload.filename.lower().endswith((".csv", ".xlsx", ".txt")):
+            flash(_("The file must be .csv or .xlsx."), "error")
+        else:
+            data = upload.read()
+            try:
+                plan = plan_sheet_import(session, data, upload.filename)
+            except AttendanceError as exc:
+                flash(str(exc), "error")
+            else:
+                batch = ImportBatch(kind=f"attendance:{session.id}", filename=upload.filename[:255], content=data,
+                                    created_by_id=current_user.id,
+                                    summary={"rows": len(plan.rows), "problems": len(plan.problems)})
+                db.session.add(batch)
+                db.session.commit()
+    return render_template("attendance/import.html", session=session, plan=plan, batch=batch)

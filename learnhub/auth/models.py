@@ -1,0 +1,85 @@
+"""Accounts and roles."""
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models_base import Base, UTCDateTime, utcnow
+from ..orgs.models import OrgUnit
+
+
+_TEMP_PREFIX = "temp-sha256$"
+
+
+class Role(str, enum.Enum):
+    OFFICIAL = "official"
+    TRAINER = "trainer"
+    COMMITTEE = "committee"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(20), default=Role.OFFICIAL.value, index=True)
+    # Officials: their commune. Committee members: the unit they oversee
+    # (with everything under it). Trainers and admins: optional.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    position: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])
+
+    # Flask-Login reads is_active; a deactivated account cannot log in.
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.is_active_account
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.must_change_password = False
+
+    def set_temporary_password(self, password: str) -> None:
+        """A generated one-time password: random and long, so a fast hash is enough.
+
+        Importing thousands of officials cannot afford scrypt per row; the
+        official must choose their own password (scrypt) at first login.
+        """
+        salt = secrets.token_hex(8)
+        digest = hashlib.sha256((salt + password).encode()).hexdigest()
+        self.password_hash = f"{_TEMP_PREFIX}{salt}${digest}"
+        self.must_change_password = True
+
+    def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False
+        if self.password_hash.startswith(_TEMP_PREFIX):
+            salt, digest = self.password_hash[len(_TEMP_PREFIX):].split("$", 1)
+            candidate = hashlib.sha256((salt + password).encode()).hexdigest()
+            return hmac.compare_digest(candidate, digest)
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role | str) -> bool:
+        return self.role in {r.value if isinstance(r, Role) else r for r in roles}
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

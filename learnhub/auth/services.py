@@ -1,0 +1,310 @@
+"""Accounts: authentication, administration, bulk import and who may see whom.
+
+Services take plain values and never commit; the calling view or command does.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models_base import utcnow
+from ..orgs.models import OrgUnit
+from ..orgs.services import is_within, subtree_condition
+from .models import Role, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+MIN_PASSWORD_LENGTH = 8
+# No 0/O, 1/l/I: officials copy these from paper.
+_TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class AccountError(ValueError):
+    """Shown to the user as is (already translated); ``field`` names the form field at fault."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.field = field
+
+
+def normalise_username(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    return user
+
+
+def check_new_password(password: str, username: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "new")
+    if username and password.lower() == username.lower():
+        raise AccountError(_l("The password must not be the same as the username."), "new")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise AccountError(_l("The current password is not correct."), "current")
+    check_new_password(new, user.username)
+    user.set_password(new)
+
+
+def generate_temporary_password() -> str:
+    return "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(12))
+
+
+def create_user(*, username: str, full_name: str, role: str, unit: OrgUnit | None,
+                position: str = "", email: str = "", phone: str = "",
+                password: str | None = None) -> tuple[User, str | None]:
+    """Create an account. Without a password a temporary one is generated and returned."""
+    username = normalise_username(username)
+    if not USERNAME_RE.match(username):
+        raise AccountError(_l("A username has 2–80 characters: lowercase letters without accents, digits, dot, hyphen or underscore."))
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(_l("The username %(u)s is already taken.", u=username))
+    if role not in {r.value for r in Role}:
+        raise AccountError(_l("Unknown role."))
+    if role in (Role.OFFICIAL.value, Role.COMMITTEE.value) and unit is None:
+        raise AccountError(_l("Officials and committee members must belong to a unit."))
+    if not full_name.strip():
+        raise AccountError(_l("The full name is required."))
+    user = User(username=username, full_name=full_name.strip(), role=role, unit=unit,
+                position=position.strip(), email=email.strip(), phone=phone.strip())
+    temporary = None
+    if password:
+        check_new_password(password, username)
+        user.set_password(password)
+    else:
+        temporary = generate_temporary_password()
+        user.set_temporary_password(temporary)
+    db.session.add(user)
+    db.session.flush()
+    return user, temporary
+
+
+def set_active(user: User, active: bool, by: User) -> None:
+    if user.id == by.id and not active:
+        raise AccountError(_l("You cannot deactivate your own account."))
+    user.is_active_account = active
+    user.deactivated_at = None if active else utcnow()
+    user.deactivated_by_id = None if active else by.id
+
+
+def reset_password(user: User) -> str:
+    temporary = generate_temporary_password()
+    user.set_temporary_password(temporary)
+    return temporary
+
+
+# --- scope ----------------------------------------------------------------
+
+
+def sees_everything(viewer: User) -> bool:
+    return viewer.has_role(Role.ADMIN) or (viewer.has_role(Role.TRAINER) and viewer.unit is None)
+
+
+def officials_in_scope(viewer: User):
+    """SELECT of officials ``viewer`` may see (an official: only themself)."""
+    query = select(User).where(User.role == Role.OFFICIAL.value)
+    if viewer.has_role(Role.OFFICIAL):
+        return query.where(User.id == viewer.id)
+    if sees_everything(viewer):
+        return query
+    scope = viewer.unit
+    if scope is None:
+        return query.where(False)
+    return query.join(OrgUnit, User.unit_id == OrgUnit.id).where(subtree_condition(scope))
+
+
+def can_view_user(viewer: User, target: User) -> bool:
+    if viewer.id == target.id:
+        return True
+    if viewer.has_role(Role.OFFICIAL):
+        return False
+    if sees_everything(viewer):
+        return True
+    return viewer.unit is not None and is_within(target.unit, viewer.unit)
+
+
+# --- bulk import of officials ---------------------------------------------
+
+_COLUMNS = {
+    "full_name": {"full_name", "ho_ten", "họ tên", "ho ten", "name"},
+    "username": {"username", "ten_dang_nhap", "tên đăng nhập", "login"},
+    "unit_code": {"unit_code", "ma_don_vi", "mã đơn vị", "unit"},
+    "position": {"position", "chuc_vu", "chức vụ"},
+    "email": {"email", "thư điện tử"},
+    "phone": {"phone", "dien_thoai", "điện thoại", "so_dien_thoai"},
+}
+_REQUIRED = ("full_name", "username", "unit_code")
+MAX_IMPORT_ROWS = 20000
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_RE = re.compile(r"^\+?[0-9 .-]{8,15}$")
+
+
+@dataclass
+class ImportRow:
+    line: int
+    username: str
+    full_name: str
+    unit_code: str
+    position: str
+    email: str
+    phone: str
+    action: str = ""  # create | update | unchanged
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportProblem:
+    line: int
+    message: str
+
+
+@dataclass
+class ImportPlan:
+    rows: list[ImportRow]
+    problems: list[ImportProblem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+
+def _decode_upload(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise AccountError(_l("Line %(line)d is not UTF-8 text. In Excel, save the file as “CSV UTF-8”.", line=line)) from None
+
+
+def plan_officials_import(data: bytes) -> ImportPlan:
+    """Check every row and decide what importing would do. Writes nothing."""
+    text = _decode_upload(data)
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise AccountError(_l("The file is empty."))
+    try:
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [h.strip().lower() for h in next(reader)]
+    index: dict[str, int] = {}
+    for key, names in _COLUMNS.items():
+        for i, h in enumerate(header):
+            if h in names:
+                index[key] = i
+                break
+    missing = [k for k in _REQUIRED if k not in index]
+    if missing:
+        raise AccountError(_l("Missing columns: %(cols)s. The first line must name the columns full_name, username, unit_code (position, email, phone optional).", cols=", ".join(missing)))
+
+    rows: list[ImportRow] = []
+    problems: list[ImportProblem] = []
+    seen: dict[str, int] = {}
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) + len(problems) >= MAX_IMPORT_ROWS:
+            problems.append(ImportProblem(line, str(_l("Too many rows: import at most %(n)d at a time.", n=MAX_IMPORT_ROWS))))
+            break
+
+        def get(key: str) -> str:
+            i = index.get(key)
+            return values[i].strip() if i is not None and i < len(values) else ""
+
+        row = ImportRow(line, normalise_username(get("username")), " ".join(get("full_name").split()),
+                        get("unit_code"), get("position"), get("email"), get("phone"))
+        reasons = []
+        if not row.full_name:
+            reasons.append(str(_l("full name is empty")))
+        if not USERNAME_RE.match(row.username):
+            reasons.append(str(_l("username “%(u)s” is not valid (lowercase letters without accents, digits, . _ -)", u=row.username)))
+        elif row.username in seen:
+            reasons.append(str(_l("username %(u)s is already on line %(line)d", u=row.username, line=seen[row.username])))
+        if not row.unit_code:
+            reasons.append(str(_l("unit code is empty")))
+        if row.email and not _EMAIL_RE.match(row.email):
+            reasons.append(str(_l("email “%(e)s” is not valid", e=row.email)))
+        if row.phone and not _PHONE_RE.match(row.phone):
+            reasons.append(str(_l("phone “%(p)s” is not valid", p=row.phone)))
+        if reasons:
+            problems.append(ImportProblem(line, "; ".join(reasons)))
+        else:
+            seen[row.username] = line
+            rows.append(row)
+
+    units = {u.code: u for u in db.session.scalars(
+        select(OrgUnit).where(OrgUnit.code.in_({r.unit_code for r in rows}))
+    )} if rows else {}
+    users = {u.username: u for u in db.session.scalars(
+        select(User).where(User.username.in_({r.username for r in rows}))
+    )} if rows else {}
+    good: list[ImportRow] = []
+    for row in rows:
+        unit = units.get(row.unit_code)
+        if unit is None or not unit.is_active:
+            problems.append(ImportProblem(row.line, str(_l("unit code %(c)s does not exist", c=row.unit_code))))
+            continue
+        existing = users.get(row.username)
+        if existing is None:
+            row.action = "create"
+        elif existing.role != Role.OFFICIAL.value:
+            problems.append(ImportProblem(row.line, str(_l("username %(u)s belongs to an account that is not an official", u=row.username))))
+            continue
+        else:
+            changes = []
+            for attr, value in (("full_name", row.full_name), ("position", row.position),
+                                ("email", row.email), ("phone", row.phone)):
+                if getattr(existing, attr) != value:
+                    changes.append(attr)
+            if existing.unit_id != unit.id:
+                changes.append("unit")
+            row.changes = changes
+            row.action = "update" if changes else "unchanged"
+        good.append(row)
+    problems.sort(key=lambda p: p.line)
+    return ImportPlan(rows=good, problems=problems)
+
+
+def apply_officials_import(plan: ImportPlan) -> list[tuple[User, str]]:
+    """Write a checked plan. Returns (user, temporary password) for each new account."""
+    if plan.problems:
+        raise AccountError(_l("Fix the rows listed before importing."))
+    units = {u.code: u for u in db.session.scalars(
+        select(OrgUnit).where(OrgUnit.code.in_({r.unit_code for r in plan.rows}))
+    )}
+    users = {u.username: u for u in db.session.scalars(
+        select(User).where(User.username.in_({r.username for r in plan.rows}))
+    )}
+    created: list[tuple[User, str]] = []
+    for row in plan.rows:
+        unit = units[row.unit_code]
+        user = users.get(row.username)
+        if user is None:
+            user = User(username=row.username, full_name=row.full_name, role=Role.OFFICIAL.value,
+                        unit=unit, position=row.position, email=row.email, phone=row.phone)
+            temporary = generate_temporary_password()
+            user.set_temporary_password(temporary)
+            db.session.add(user)
+            created.append((user, temporary))
+        elif row.action == "update":
+            user.full_name, user.position = row.full_name, row.position
+            user.email, user.phone, user.unit = row.email, row.phone, unit
+    db.session.flush()
+    return created

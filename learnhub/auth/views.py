@@ -1,0 +1,72 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..i18n import safe_next
+from .forms import ChangePasswordForm, LoginForm
+from .services import AccountError, authenticate, change_password
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is None:
+            flash(_("Wrong username or password, or the account is deactivated."), "error")
+        else:
+            login_user(user, remember=form.remember.data)
+            session["must_change_password"] = user.must_change_password
+            if user.must_change_password:
+                flash(_("Please choose your own password before you continue."), "info")
+                return redirect(url_for("auth.change_password_view"))
+            return redirect(safe_next(request.args.get("next"), url_for("catalog.index")))
+    return render_template("auth/login.html", form=form,
+                           demo=current_app.config.get("DEMO_MODE"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.pop("must_change_password", None)
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password_view():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data, form.new.data)
+        except AccountError as exc:
+            getattr(form, exc.field or "new").errors.append(str(exc))
+        else:
+            db.session.commit()
+            session.pop("must_change_password", None)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("catalog.index"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.before_app_request
+def force_password_change():
+    # Someone on a temporary password goes nowhere else until they choose their own.
+    # The flag rides in the session, so static files and health checks load no user.
+    if (session.get("must_change_password") and "_user_id" in session
+            and request.endpoint not in {"auth.change_password_view", "auth.logout", "static",
+                                         "healthz", "set_language"}):
+        return redirect(url_for("auth.change_password_view"))
+    return None

@@ -1,0 +1,246 @@
+"""Read courses/ into plain dataclasses. Pure: no Flask, no database.
+
+Layout::
+
+    courses/<slug>/course.md      front matter (title, summary, order,
+                                  estimated_minutes, quiz) + overview
+    courses/<slug>/NN-<name>.md   one lesson each (front matter: title, order)
+    courses/<page>.md             shared pages such as the glossary
+
+Every problem in the tree is collected with its file and line, and reported
+together, so one sync run shows everything an author must fix.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_LESSON_FILE_RE = re.compile(r"^(?:(\d+)[-_])?([a-z0-9][a-z0-9-]*)\.md$")
+
+
+@dataclass(frozen=True)
+class ContentProblem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class ContentError(ValueError):
+    def __init__(self, problems: list[ContentProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class LessonSource:
+    slug: str
+    title: str
+    order: int
+    body: str
+    path: str
+    sha256: str
+
+
+@dataclass
+class CourseSource:
+    slug: str
+    title: str
+    summary: str
+    order: int
+    estimated_minutes: int
+    overview: str
+    quiz: dict
+    path: str
+    sha256: str
+    lessons: list[LessonSource] = field(default_factory=list)
+
+
+@dataclass
+class PageSource:
+    slug: str
+    title: str
+    body: str
+    path: str
+    sha256: str
+
+
+@dataclass
+class Document:
+    meta: dict
+    body: str
+    body_line: int  # 1-based line where the body starts
+
+
+def _decode(data: bytes, rel: str, problems: list[ContentProblem]) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(ContentProblem(rel, line, "file is not valid UTF-8"))
+        return None
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_document(text: str, rel: str, problems: list[ContentProblem]) -> Document | None:
+    """Split YAML front matter from the Markdown body."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        problems.append(ContentProblem(rel, 1, "missing front matter (the file must start with ---)"))
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in {"---", "..."})
+    except StopIteration:
+        problems.append(ContentProblem(rel, 1, "front matter is not closed with ---"))
+        return None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        # The start of the construct that failed (an unclosed bracket, say) is
+        # where the author must look; fall back to where the parser stopped.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        line = (mark.line + 2) if mark is not None else 1
+        reason = getattr(exc, "problem", None) or "invalid YAML"
+        problems.append(ContentProblem(rel, line, f"bad front matter: {reason}"))
+        return None
+    if not isinstance(meta, dict):
+        problems.append(ContentProblem(rel, 2, "front matter must be a mapping of key: value"))
+        return None
+    return Document(meta=meta, body="\n".join(lines[end + 1:]).strip("\n") + "\n", body_line=end + 2)
+
+
+def _meta_line(text: str, key: str) -> int:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def _require_title(doc: Document, text: str, rel: str, problems: list[ContentProblem]) -> str | None:
+    title = doc.meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(ContentProblem(rel, _meta_line(text, "title"), "missing title in front matter"))
+        return None
+    return title.strip()
+
+
+def _int(doc: Document, key: str, default: int, text: str, rel: str, problems) -> int:
+    value = doc.meta.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        problems.append(ContentProblem(rel, _meta_line(text, key), f"{key} must be a whole number ≥ 0"))
+        return default
+    return value
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_tree(root: str | Path) -> tuple[list[CourseSource], list[PageSource]]:
+    """Load every course and shared page under ``root``; raise ContentError on any problem."""
+    root = Path(root)
+    problems: list[ContentProblem] = []
+    courses: list[CourseSource] = []
+    pages: list[PageSource] = []
+
+    def rel(path: Path) -> str:
+        try:
+            return str(path.relative_to(root.parent))
+        except ValueError:
+            return str(path)
+
+    if not root.is_dir():
+        raise ContentError([ContentProblem(str(root), 0, "courses folder not found")])
+
+    for path in sorted(root.glob("*.md")):
+        r = rel(path)
+        data = path.read_bytes()
+        text = _decode(data, r, problems)
+        doc = parse_document(text, r, problems) if text is not None else None
+        if doc is None:
+            continue
+        title = _require_title(doc, text, r, problems)
+        if title:
+            pages.append(PageSource(path.stem, title, doc.body, r, _sha(data)))
+
+    for course_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        course = _load_course(course_dir, rel, problems)
+        if course is not None:
+            courses.append(course)
+
+    if problems:
+        raise ContentError(problems)
+    courses.sort(key=lambda c: (c.order, c.slug))
+    return courses, pages
+
+
+def _load_course(course_dir: Path, rel, problems: list[ContentProblem]) -> CourseSource | None:
+    slug = course_dir.name
+    index = course_dir / "course.md"
+    if not _SLUG_RE.match(slug):
+        problems.append(ContentProblem(rel(course_dir), 0, "course folder name must be lowercase ASCII words joined by hyphens"))
+        return None
+    if not index.is_file():
+        problems.append(ContentProblem(rel(index), 0, "course.md is missing"))
+        return None
+    r = rel(index)
+    data = index.read_bytes()
+    text = _decode(data, r, problems)
+    doc = parse_document(text, r, problems) if text is not None else None
+    if doc is None:
+        return None
+    before = len(problems)
+    title = _require_title(doc, text, r, problems)
+    order = _int(doc, "order", 0, text, r, problems)
+    minutes = _int(doc, "estimated_minutes", 0, text, r, problems)
+    summary = doc.meta.get("summary") or ""
+    if not isinstance(summary, str):
+        problems.append(ContentProblem(r, _meta_line(text, "summary"), "summary must be text"))
+    quiz = doc.meta.get("quiz") or {}
+    if not isinstance(quiz, dict):
+        problems.append(ContentProblem(r, _meta_line(text, "quiz"), "quiz must be a mapping of settings"))
+        quiz = {}
+
+    digest = hashlib.sha256(data)
+    lessons: list[LessonSource] = []
+    seen: dict[str, str] = {}
+    for path in sorted(course_dir.glob("*.md")):
+        if path.name == "course.md":
+            continue
+        lr = rel(path)
+        match = _LESSON_FILE_RE.match(path.name)
+        if not match:
+            problems.append(ContentProblem(lr, 0, "lesson file name must look like 01-lesson-name.md (lowercase ASCII)"))
+            continue
+        lesson_slug = match.group(2).strip("-")
+        ldata = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + ldata)
+        ltext = _decode(ldata, lr, problems)
+        ldoc = parse_document(ltext, lr, problems) if ltext is not None else None
+        if ldoc is None:
+            continue
+        ltitle = _require_title(ldoc, ltext, lr, problems)
+        default_order = int(match.group(1)) if match.group(1) else 0
+        lorder = _int(ldoc, "order", default_order, ltext, lr, problems)
+        lesson_slug = str(ldoc.meta.get("slug") or lesson_slug)
+        if lesson_slug in seen:
+            problems.append(ContentProblem(lr, 1, f"lesson slug '{lesson_slug}' is also used by {seen[lesson_slug]}"))
+            continue
+        seen[lesson_slug] = lr
+        if ltitle:
+            lessons.append(LessonSource(lesson_slug, ltitle, lorder, ldoc.body, lr, _sha(ldata)))
+    if len(problems) > before or not title:
+        return None
+    lessons.sort(key=lambda lesson: (lesson.order, lesson.slug))
+    return CourseSource(
+        slug=slug, title=title, summary=summary.strip(), order=order,
+        estimated_minutes=minutes, overview=doc.body, quiz=quiz, path=r,
+        sha256=digest.hexdigest(), lessons=lessons,
+    )

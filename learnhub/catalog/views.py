@@ -1,0 +1,81 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..quizzes.services import quiz_for, quiz_result
+from .models import ContentPage, Lesson
+from .services import (
+    course_by_slug, done_lesson_ids, lesson_outline, lesson_page, mark_lesson_done, progress_by_course,
+)
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("catalog/index.html", progress=progress_by_course(current_user.id))
+
+
+@bp.get("/my")
+@login_required
+def my_training():
+    progress = progress_by_course(current_user.id)
+    remaining = {}
+    for item in progress:
+        if not item.complete:
+            done = done_lesson_ids(current_user.id, item.course.id)
+            remaining[item.course.id] = [row for row in lesson_outline(item.course) if row[0] not in done]
+    return render_template("catalog/my.html", progress=progress, remaining=remaining)
+
+
+@bp.get("/courses/<slug>")
+@login_required
+def course(slug: str):
+    course = course_by_slug(slug) or abort(404)
+    outline = lesson_outline(course)
+    done = done_lesson_ids(current_user.id, course.id)
+    next_lesson = next((row for row in outline if row[0] not in done), None)
+    quiz = quiz_for(course)
+    result = quiz_result(current_user.id, quiz) if quiz else None
+    return render_template("catalog/course.html", course=course, outline=outline, done=done,
+                           next_lesson=next_lesson, quiz=quiz, quiz_result=result)
+
+
+def _load_lesson(slug: str, lesson_slug: str):
+    course = course_by_slug(slug) or abort(404)
+    lesson = db.session.scalar(select(Lesson).where(
+        Lesson.course_id == course.id, Lesson.slug == lesson_slug, Lesson.retired_at.is_(None)))
+    if lesson is None:
+        abort(404)
+    return course, lesson
+
+
+@bp.get("/courses/<slug>/<lesson_slug>")
+@login_required
+def lesson(slug: str, lesson_slug: str):
+    page = lesson_page(slug, lesson_slug, current_user.id) or abort(404)
+    return render_template("catalog/lesson.html", page=page)
+
+
+@bp.post("/courses/<slug>/<lesson_slug>/done")
+@login_required
+def lesson_done(slug: str, lesson_slug: str):
+    course, lesson = _load_lesson(slug, lesson_slug)
+    if mark_lesson_done(current_user.id, lesson):
+        flash(_("Lesson marked as done."), "success")
+    db.session.commit()
+    outline = lesson_outline(course)
+    index = next(i for i, row in enumerate(outline) if row[0] == lesson.id)
+    if request.form.get("then") == "next" and index + 1 < len(outline):
+        return redirect(url_for("catalog.lesson", slug=course.slug, lesson_slug=outline[index + 1][1]))
+    return redirect(url_for("catalog.lesson", slug=course.slug, lesson_slug=lesson.slug))
+
+
+@bp.get("/glossary")
+@login_required
+def glossary():
+    page = db.session.scalar(select(ContentPage).where(ContentPage.slug == "glossary")) or abort(404)
+    return render_template("catalog/page.html", page=page)

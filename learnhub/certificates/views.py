@@ -1,0 +1,182 @@
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..attendance.models import TrainingProgramme
+from ..auth.decorators import roles_required
+from ..auth.models import Role, User
+from ..extensions import db
+from ..models_base import utcnow
+from ..orgs.models import OrgUnit
+from ..orgs.services import is_within
+from . import documents
+from .models import Certificate
+from .services import (
+    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, eligibility, issue,
+    revoke, training_record,
+)
+
+bp = Blueprint("certificates", __name__)
+
+LD_JSON = "application/ld+json"
+
+
+def _json(data: dict, status: int = 200) -> Response:
+    response = jsonify(data)
+    response.status_code = status
+    response.headers["Content-Type"] = LD_JSON
+    response.headers["Access-Control-Allow-Origin"] = "*"  # badge verifiers fetch from anywhere
+    return response
+
+
+# --- public ---------------------------------------------------------------
+
+@bp.get("/verify")
+def verify_form():
+    code = (request.args.get("code") or "").strip()
+    if code:
+        return redirect(url_for("certificates.verify", code=code.upper()))
+    return render_template("certificates/verify_form.html")
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    cert = certificate_by_code(code)
+    status = cert.status(utcnow()) if cert else None
+    return render_template("certificates/verify.html", cert=cert, status=status, code=code), (200 if cert else 404)
+
+
+@bp.get("/badges/issuer")
+def issuer():
+    return _json(documents.issuer_json())
+
+
+@bp.get("/badges/programmes/<code>")
+def badge_class(code: str):
+    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    return _json(documents.badge_class_json(programme))
+
+
+@bp.get("/badges/programmes/<code>/image.svg")
+def badge_image(code: str):
+    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    svg = render_template("certificates/badge.svg", programme=programme)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/badges/assertions/<code>")
+def assertion(code: str):
+    cert = certificate_by_code(code) or abort(404)
+    data = documents.assertion_json(cert)
+    # A revoked hosted assertion answers 410 Gone, still saying why.
+    return _json(data, 410 if cert.revoked_at else 200)
+
+
+@bp.get("/badges/revocations")
+def revocations():
+    revoked = db.session.scalars(select(Certificate).where(Certificate.revoked_at.is_not(None))
+                                 .order_by(Certificate.revoked_at)).all()
+    return _json({"@context": documents.OB_CONTEXT, "type": "RevocationList",
+                  "id": url_for("certificates.revocations", _external=True),
+                  "issuer": url_for("certificates.issuer", _external=True),
+                  "revokedAssertions": [{"id": url_for("certificates.assertion", code=c.code, _external=True),
+                                         "revocationReason": c.revoke_reason} for c in revoked]})
+
+
+# --- holders and staff ----------------------------------------------------
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/certificates/<code>.pdf")
+@login_required
+def pdf(code: str):
+    cert = certificate_by_code(code)
+    if cert is None or not can_see_certificate(current_user, cert):
+        abort(404)
+    return _pdf_response(documents.certificate_pdf(cert), f"chung-nhan-{cert.code}.pdf")
+
+
+@bp.get("/my/certificates")
+@login_required
+def mine():
+    record = training_record(current_user)
+    return render_template("certificates/mine.html", record=record, now=utcnow())
+
+
+@bp.get("/my/record.pdf")
+@login_required
+def my_record():
+    return _pdf_response(documents.training_record_pdf(current_user, training_record(current_user)),
+                         f"ho-so-dao-tao-{current_user.username}.pdf")
+
+
+@bp.get("/programmes/<code>/certificates")
+@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
+def programme_certificates(code: str):
+    from ..attendance.services import enrolled_officials
+    from ..auth.services import sees_everything
+    from ..orgs.services import subtree_condition
+    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    query = enrolled_officials(programme)
+    if not sees_everything(current_user):
+        query = query.where(subtree_condition(current_user.unit)) if current_user.unit else query.where(False)
+    officials = db.session.scalars(query.order_by(OrgUnit.path, User.full_name).limit(500)).all()
+    certs = {c.user_id: c for c in db.session.scalars(certificates_in_scope(current_user, programme))
+             if c.revoked_at is None}
+    rows = [(u, certs.get(u.id), eligibility(u, programme) if u.id not in certs else None) for u in officials]
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_({u.unit_id for u in officials}))).all()
+    return render_template("certificates/programme.html", programme=programme, rows=rows, now=utcnow(),
+                           units=sorted(units, key=lambda u: u.path),
+                           can_issue=current_user.has_role(Role.TRAINER, Role.ADMIN))
+
+
+@bp.post("/programmes/<code>/certificates/issue")
+@roles_required(Role.TRAINER, Role.ADMIN)
+def issue_batch(code: str):
+    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    ids = [int(v) for v in request.form.getlist("user") if v.isdigit()]
+    users = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.OFFICIAL.value)).all()
+    from ..auth.services import can_view_user
+    issued = [issue(u, programme, issued_by=current_user) for u in users if can_view_user(current_user, u)]
+    db.session.commit()
+    flash(_("%(n)d certificates issued.", n=len(issued)), "success")
+    return redirect(url_for("certificates.programme_certificates", code=code))
+
+
+@bp.post("/certificates/<code>/revoke")
+@roles_required(Role.TRAINER, Role.ADMIN)
+def revoke_view(code: str):
+    cert = certificate_by_code(code)
+    if cert is None or not can_see_certificate(current_user, cert):
+        abort(404)
+    try:
+        revoke(cert, current_user, request.form.get("reason", ""))
+    except CertificateError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Certificate %(c)s revoked.", c=cert.code), "success")
+    return redirect(url_for("certificates.programme_certificates", code=cert.programme.code))
+
+
+@bp.get("/programmes/<code>/units/<int:unit_id>/certificates.zip")
+@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
+def unit_zip(code: str, unit_id: int):
+    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    unit = db.session.get(OrgUnit, unit_id) or abort(404)
+    from ..auth.services import sees_everything
+    if not sees_everything(current_user) and not is_within(unit, current_user.unit):
+        abort(403)
+    certs = db.session.scalars(certificates_in_scope(current_user, programme, unit)
+                               .where(Certificate.revoked_at.is_(None))).all()
+    if not certs:
+        flash(_("No valid certificate in this unit yet."), "info")
+        return redirect(url_for("certificates.programme_certificates", code=code))
+    data = documents.certificates_zip(list(certs))
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="chung-nhan-{programme.code}-{unit.code}.zip"'})

@@ -1,0 +1,180 @@
+"""`flask --app wsgi learnhub ...` commands. Each commits once, at the end."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+
+learnhub_cli = AppGroup("learnhub", help="LearnHub administration commands.")
+
+DEFAULT_DEMO_PASSWORD = "hoc-iso-9001"
+UNITS_FILE = Path(__file__).parent / "orgs" / "data" / "bac-giang-2021.csv"
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def run_sync(quiet: bool = False):
+    """Courses (and later quiz banks) from disk into the database, in one transaction."""
+    from .catalog.loader import ContentError
+    from .catalog.services import sync_content
+
+    root = current_app.config["COURSES_DIR"]
+    count = sum(1 for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else 0
+    try:
+        with click.progressbar(length=count, label="Syncing courses and quizzes",
+                               file=sys.stderr if not quiet else open(os.devnull, "w")) as bar:
+            report = sync_content(root, current_app.config["QUIZZES_DIR"], progress=lambda slug: bar.update(1))
+    except ContentError as exc:
+        _fail(f"{exc}\nSync aborted: nothing was changed.")
+    db.session.commit()
+    return report
+
+
+@learnhub_cli.command("sync")
+def sync_command():
+    """Load courses/ (and quizzes/) into the database; re-runs change nothing."""
+    report = run_sync()
+    click.echo(f"Sync done: {report.summary()}.")
+
+
+@learnhub_cli.command("gift-check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def gift_check_command(path):
+    """Parse a GIFT file and print its questions as JSON (exit 1 with FILE:LINE errors)."""
+    import json
+
+    from .quizzes.gift import GiftError, parse_gift, question_to_dict
+
+    try:
+        questions = parse_gift(Path(path).read_bytes(), path)
+    except GiftError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(json.dumps([question_to_dict(q) for q in questions], ensure_ascii=False, indent=2))
+
+
+@learnhub_cli.command("gift-export")
+@click.argument("course_slug")
+def gift_export_command(course_slug):
+    """Print a course's question bank as GIFT."""
+    from .catalog.services import course_by_slug
+    from .quizzes.services import export_bank, quiz_for
+
+    course = course_by_slug(course_slug)
+    if course is None or quiz_for(course) is None:
+        _fail(f"No course with a quiz called '{course_slug}'. Run `learnhub sync` first?")
+    click.echo(export_bank(course), nl=False)
+
+
+@learnhub_cli.command("certificates")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+def certificates_command(as_json):
+    """List every certificate: code, holder, programme and status (valid, revoked, expired)."""
+    import json
+
+    from .auth.models import Role, User
+    from .certificates.services import certificate_rows
+
+    everyone = User(username="cli", full_name="cli", role=Role.ADMIN.value)
+    rows = certificate_rows(everyone)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['code']}\t{row['status']:<8}\t{row['programme']}\t{row['holder']} ({row['username']})")
+    click.echo(f"{len(rows)} certificates.")
+
+
+@learnhub_cli.command("audit-verify")
+def audit_verify_command():
+    """Check the audit log's hash chain; exit 1 naming the first broken entry."""
+    from .audit.services import verify_chain
+
+    result = verify_chain()
+    if not result.ok:
+        click.echo(f"Audit log BROKEN at entry {result.broken_id}: {result.reason} "
+                   f"({result.checked} entries before it are intact).", err=True)
+        sys.exit(1)
+    click.echo(f"Audit log intact: {result.checked} entries checked.")
+
+
+@learnhub_cli.command("load-units")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
+def load_units_command(path):
+    """Create or update administrative units from a CSV (code,name,level,kind,parent_code)."""
+    from .orgs.services import OrgError, load_units_csv
+
+    text = Path(path or UNITS_FILE).read_text(encoding="utf-8")
+    try:
+        counts = load_units_csv(text)
+    except OrgError as exc:
+        _fail(f"{path or UNITS_FILE}: {exc}")
+    db.session.commit()
+    click.echo(f"Units: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged.")
+
+
+@learnhub_cli.command("import-officials")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--confirm", is_flag=True, help="Write the changes (without it: dry run).")
+def import_officials_command(path, confirm):
+    """Import officials from CSV. Without --confirm only checks and reports."""
+    from .auth.services import AccountError, apply_officials_import, plan_officials_import
+
+    try:
+        plan = plan_officials_import(Path(path).read_bytes())
+    except AccountError as exc:
+        _fail(f"{path}: {exc}")
+    for problem in plan.problems:
+        click.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+    summary = (f"{plan.count('create')} to create, {plan.count('update')} to update, "
+               f"{plan.count('unchanged')} unchanged, {len(plan.problems)} rows with problems")
+    if plan.problems:
+        _fail(f"Nothing imported: {summary}.")
+    if not confirm:
+        click.echo(f"Dry run: {summary}. Run again with --confirm to import.")
+        return
+    created = apply_officials_import(plan)
+    db.session.commit()
+    for user, temporary in created:
+        click.echo(f"{user.username}\t{temporary}")
+    click.echo(f"Imported: {summary}.")
+
+
+@learnhub_cli.command("seed-demo")
+def seed_demo_command():
+    """Demo units, accounts and progress (only with LEARNHUB_DEMO=1). Safe to re-run."""
+    if not current_app.config.get("DEMO_MODE"):
+        _fail("seed-demo runs only in demo mode (LEARNHUB_DEMO=1).")
+    from .demo import seed_demo
+
+    password = os.environ.get("LEARNHUB_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    summary = seed_demo(password, UNITS_FILE.read_text(encoding="utf-8"))
+    db.session.commit()
+    click.echo(summary)
+    from .demo import seed_programme_demo
+    click.echo(seed_programme_demo())
+    db.session.commit()
+    click.echo("")
+    click.echo("Demo accounts (password: %s):" % password)
+    for username, description in DEMO_ACCOUNTS:
+        click.echo(f"  {username:<14} {description}")
+
+
+DEMO_ACCOUNTS = [
+    ("admin", "administrator"),
+    ("trainer", "trainer"),
+    ("committee", "committee member, whole province"),
+    ("committee-lg", "committee member, Lạng Giang district"),
+    ("official", "official, Thị trấn Vôi (Lạng Giang)"),
+    ("official2", "official, Phường Trần Phú (TP Bắc Giang)"),
+]

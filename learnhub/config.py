@@ -1,0 +1,80 @@
+"""Configuration from the environment, with defaults that are safe to run as-is."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the key kept in instance/secret_key, creating it once.
+
+    Several app servers must share one key: set SECRET_KEY in their
+    environment. The file is the convenience for a single machine.
+    """
+    path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written whole under a temporary name, then linked into place: several
+        # workers starting at once all end up reading the same complete key.
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    # Hosting panels hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = None  # filled in by create_app (needs the instance path)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    COURSES_DIR = os.environ.get("LEARNHUB_COURSES_DIR", str(PROJECT_ROOT / "courses"))
+    QUIZZES_DIR = os.environ.get("LEARNHUB_QUIZZES_DIR", str(PROJECT_ROOT / "quizzes"))
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # a form left open on a slow phone must still post
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;100 per hour")
+    RATELIMIT_HEADERS_ENABLED = True
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    DEMO_MODE = _bool("LEARNHUB_DEMO", False)
+    ISSUER_NAME = os.environ.get("LEARNHUB_ISSUER_NAME", "Ban Chỉ đạo ISO tỉnh Bắc Giang")
+    ISSUER_URL = os.environ.get("LEARNHUB_ISSUER_URL", "")
+    ISSUER_EMAIL = os.environ.get("LEARNHUB_ISSUER_EMAIL", "")
+    TESTING = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_LOGIN = "10000 per minute"  # tests log in often; one test lowers it
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SERVER_NAME = None

@@ -1,0 +1,67 @@
+"""Vietnamese first, English second; dates in the learner's language and Vietnam's time zone."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, make_response, redirect, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, refresh
+
+from .extensions import babel
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if wanted in languages:
+        return wanted
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths: never send someone to another host after a redirect."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+def init_i18n(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.before_request
+    def _fresh_request_state():
+        # An app context may outlive one request (it does under the test client);
+        # the language and the logged-in user are decided afresh for each request.
+        refresh()
+        g.pop("_login_user", None)
+
+    @app.get("/lang/<code>")
+    def set_language(code: str):
+        target = safe_next(request.args.get("next"), url_for("catalog.index"))
+        response = make_response(redirect(target))
+        if code in app.config["LANGUAGES"]:
+            response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                                httponly=True, secure=app.config["SESSION_COOKIE_SECURE"])
+        return response
+
+    @app.template_filter("date")
+    def _date(value, fmt: str = "short"):
+        if value is None:
+            return ""
+        return format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi" and fmt == "short" else fmt)
+
+    @app.template_filter("datetime")
+    def _datetime(value, fmt: str = "short"):
+        if value is None:
+            return ""
+        if str(get_locale()) == "vi" and fmt == "short":
+            return format_datetime(value, "HH:mm dd/MM/yyyy")
+        return format_datetime(value, fmt)
+
+    @app.context_processor
+    def _locale_context():
+        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}

@@ -1,0 +1,164 @@
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..auth.decorators import roles_required
+from ..auth.models import Role
+from ..catalog.models import Course
+from ..catalog.services import course_by_slug
+from ..extensions import db
+from ..models_base import utcnow
+from .forms import QuizSettingsForm
+from .models import AttemptAnswer, Quiz, QuizAttempt
+from .services import (
+    QuizError, attempts_of, finalise_expired, grade_essay, grading_queue, may_review_answers,
+    quiz_for, quiz_result, quiz_statistics, review_items, save_answers, start_attempt, submit_attempt,
+)
+
+bp = Blueprint("quizzes", __name__)
+
+
+def _course_quiz(slug: str):
+    course = course_by_slug(slug) or abort(404)
+    quiz = quiz_for(course) or abort(404)
+    return course, quiz
+
+
+def _own_attempt(attempt_id: int) -> QuizAttempt:
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)  # another official's attempt does not exist for you
+    return attempt
+
+
+@bp.get("/courses/<slug>/quiz")
+@login_required
+def overview(slug: str):
+    course, quiz = _course_quiz(slug)
+    finalise_expired(current_user.id, quiz)
+    db.session.commit()
+    attempts = attempts_of(current_user.id, quiz)
+    return render_template("quizzes/overview.html", course=course, quiz=quiz, attempts=attempts,
+                           result=quiz_result(current_user.id, quiz),
+                           open_attempt=next((a for a in attempts if a.state == "in_progress"), None))
+
+
+@bp.post("/courses/<slug>/quiz/start")
+@login_required
+def start(slug: str):
+    course, quiz = _course_quiz(slug)
+    try:
+        attempt = start_attempt(current_user.id, quiz)
+    except QuizError as exc:
+        db.session.commit()  # expired attempts graded on the way stay graded
+        flash(str(exc), "error")
+        return redirect(url_for("quizzes.overview", slug=slug))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/quiz/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    finalise_expired(current_user.id, quiz)
+    db.session.commit()
+    if attempt.state != "in_progress":
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    remaining = int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None
+    return render_template("quizzes/attempt.html", attempt=attempt, quiz=quiz,
+                           course=db.session.get(Course, quiz.course_id), remaining=remaining)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
+
+
+@bp.post("/quiz/attempts/<int:attempt_id>/save")
+@login_required
+def save(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    try:
+        save_answers(attempt, request.form)
+    except QuizError as exc:
+        db.session.commit()
+        if _wants_json():
+            return jsonify(status="closed", message=str(exc),
+                           redirect=url_for("quizzes.review", attempt_id=attempt.id)), 409
+        flash(str(exc), "error")
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    db.session.commit()
+    if _wants_json():
+        return jsonify(status="saved", saved_at=utcnow().isoformat())
+    flash(_("Your answers are saved."), "success")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.post("/quiz/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    submit_attempt(attempt, request.form)
+    db.session.commit()
+    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+
+
+@bp.get("/quiz/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if attempt.state == "in_progress":
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    course = db.session.get(Course, quiz.course_id)
+    show_answers = may_review_answers(attempt, quiz)
+    return render_template("quizzes/review.html", attempt=attempt, quiz=quiz, course=course,
+                           show_answers=show_answers, items=review_items(attempt, show_answers),
+                           result=quiz_result(current_user.id, quiz))
+
+
+# --- trainers -------------------------------------------------------------
+
+@bp.get("/trainer/grading")
+@roles_required(Role.TRAINER, Role.ADMIN)
+def grading():
+    return render_template("quizzes/grading.html", answers=grading_queue())
+
+
+@bp.post("/trainer/grading/<int:answer_id>")
+@roles_required(Role.TRAINER, Role.ADMIN)
+def grade(answer_id: int):
+    answer = db.session.get(AttemptAnswer, answer_id) or abort(404)
+    try:
+        percent = float(request.form.get("percent", "").replace(",", "."))
+        grade_essay(answer, percent / 100.0, request.form.get("comment", ""), current_user.id)
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc) if isinstance(exc, QuizError) else _("Enter a mark from 0 to 100."), "error")
+    else:
+        db.session.commit()
+        flash(_("Mark saved."), "success")
+    return redirect(url_for("quizzes.grading"))
+
+
+@bp.get("/trainer/quizzes/<slug>/statistics")
+@roles_required(Role.TRAINER, Role.ADMIN)
+def statistics(slug: str):
+    course, quiz = _course_quiz(slug)
+    return render_template("quizzes/statistics.html", course=course, quiz=quiz, stats=quiz_statistics(quiz))
+
+
+@bp.route("/trainer/quizzes/<slug>/settings", methods=["GET", "POST"])
+@roles_required(Role.TRAINER, Role.ADMIN)
+def settings(slug: str):
+    course, quiz = _course_quiz(slug)
+    form = QuizSettingsForm(obj=quiz)
+    if form.validate_on_submit():
+        form.populate_obj(quiz)
+        quiz.edited_by_id = current_user.id
+        quiz.edited_at = utcnow()
+        db.session.commit()
+        flash(_("Quiz settings saved."), "success")
+        return redirect(url_for("quizzes.settings", slug=slug))
+    return render_template("quizzes/settings.html", course=course, quiz=quiz, form=form)

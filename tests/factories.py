@@ -1,0 +1,50 @@
+"""Small builders for test data; each flushes and commits so live servers see it."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from learnhub.auth.models import User
+from learnhub.extensions import db
+from learnhub.orgs.models import OrgUnit
+from learnhub.orgs.services import load_units_csv
+
+PASSWORD = "mat-khau-thu-nghiem"
+UNITS_CSV = Path(__file__).resolve().parent.parent / "learnhub" / "orgs" / "data" / "bac-giang-2021.csv"
+_counter = itertools.count(1)
+_HASH: dict[str, str] = {}
+
+# Default unit per role: officials in Thị trấn Vôi (Lạng Giang), committee province-wide.
+DEFAULT_UNIT = {"official": "D217-01", "committee": "24", "trainer": None, "admin": None}
+
+
+def _password_hash() -> str:
+    if PASSWORD not in _HASH:  # scrypt once per run, not once per user
+        _HASH[PASSWORD] = generate_password_hash(PASSWORD, method="scrypt")
+    return _HASH[PASSWORD]
+
+
+def load_demo_units() -> dict[str, OrgUnit]:
+    load_units_csv(UNITS_CSV.read_text(encoding="utf-8"))
+    db.session.commit()
+    return {u.code: u for u in db.session.scalars(select(OrgUnit))}
+
+
+def unit(code: str) -> OrgUnit:
+    found = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    assert found is not None, f"unit {code} not loaded"
+    return found
+
+
+def make_user(role: str = "official", unit_code: str | None = None, username: str | None = None,
+              full_name: str | None = None, **fields) -> User:
+    n = next(_counter)
+    code = unit_code if unit_code is not None else DEFAULT_UNIT.get(role)
+    user = User(username=username or f"{role}-{n}", full_name=full_name or f"Người dùng {n}",
+                role=role, unit=unit(code) if code else None, password_hash=_password_hash(), **fields)
+    db.session.add(user)
+    db.session.commit()
+    return user

@@ -1,0 +1,60 @@
+"""Committee members see their unit and everything below it, nothing else."""
+from learnhub.catalog.models import Course, Lesson, LessonProgress
+
+from . import factories
+
+
+def _officials(db):
+    lg = [factories.make_user("official", unit_code=c, full_name=n) for c, n in
+          (("D217-01", "Lê Thị Vôi"), ("D217-04", "Phạm Văn Yên Mỹ"))]
+    other = factories.make_user("official", unit_code="D213-01", full_name="Trần Văn Trần Phú")
+    return lg, other
+
+
+def test_district_member_sees_only_their_district(client, db, login_as):
+    lg, other = _officials(db)
+    login_as("committee", unit_code="217")
+    page = client.get("/reports/officials").get_data(as_text=True)
+    assert "Lê Thị Vôi" in page and "Phạm Văn Yên Mỹ" in page
+    assert "Trần Văn Trần Phú" not in page
+    report = client.get("/reports/").get_data(as_text=True)
+    assert "Thị trấn Vôi" in report and "Phường Trần Phú" not in report
+    outside = factories.unit("213")
+    assert client.get(f"/reports/officials?unit={outside.id}").status_code == 403
+
+
+def test_district_member_search_cannot_reach_other_districts(client, db, login_as):
+    _officials(db)
+    login_as("committee", unit_code="217")
+    page = client.get("/reports/officials?q=trần phú").get_data(as_text=True)
+    assert "Trần Văn Trần Phú" not in page
+
+
+def test_province_member_sees_every_district(client, db, login_as):
+    lg, other = _officials(db)
+    login_as("committee", unit_code="24")
+    page = client.get("/reports/officials").get_data(as_text=True)
+    assert "Lê Thị Vôi" in page and "Trần Văn Trần Phú" in page
+    report = client.get("/reports/").get_data(as_text=True)
+    assert "Huyện Lạng Giang" in report and "Thành phố Bắc Giang" in report
+
+
+def test_completion_counts_by_unit(client, db, login_as):
+    course = Course(slug="k", title="Khoá K")
+    db.session.add(course)
+    db.session.flush()
+    lessons = [Lesson(course_id=course.id, slug=f"l{i}", title=f"L{i}", position=i) for i in range(2)]
+    db.session.add_all(lessons)
+    db.session.flush()
+    (done_user, half_user), other = _officials(db)
+    for lesson in lessons:
+        db.session.add(LessonProgress(user_id=done_user.id, lesson_id=lesson.id))
+    db.session.add(LessonProgress(user_id=half_user.id, lesson_id=lessons[0].id))
+    db.session.commit()
+    login_as("committee", unit_code="217")
+    report = client.get("/reports/").get_data(as_text=True)
+    import re
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", report))
+    assert "Thị trấn Vôi 1 1 (100%)" in text
+    assert "Xã Yên Mỹ 1 0 (0%)" in text
+    assert "Tổng cộng 2 1 (50%)" in text

@@ -1,0 +1,3 @@
+from learnhub import create_app
+
+app = create_app()
