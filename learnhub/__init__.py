@@ -39,6 +39,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     _init_login(app)
     from .i18n import init_i18n
     init_i18n(app)
+    from .fragments import init_fragments
+    init_fragments(app)
 
     from .auth.views import bp as auth_bp
     from .catalog.views import bp as catalog_bp

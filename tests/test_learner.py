@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from learnhub.catalog.models import LessonProgress
 from learnhub.catalog.services import sync_content
+from learnhub.fragments import CSRF_SLOT, PATH_SLOT
 
 
 @pytest.fixture
@@ -121,3 +122,27 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["status"] != "ok"
+
+
+def test_each_reader_sees_their_own_header_and_lesson_state(client, courses, login_as):
+    # The header and the lesson body are reused between requests: nothing of one
+    # reader may leak to the next, and each language keeps its own wording.
+    login_as("official", username="nguyenvana")
+    client.post("/courses/iso-co-ban/he-thong-la-gi/done")
+    first = client.get("/courses/iso-co-ban/he-thong-la-gi").get_data(as_text=True)
+    assert "(nguyenvana)" in first and "Đã học xong ngày" in first
+    client.post("/logout")
+    login_as("official", username="tranthib")
+    second = client.get("/courses/iso-co-ban/he-thong-la-gi").get_data(as_text=True)
+    assert "(tranthib)" in second and "nguyenvana" not in second
+    assert "Đã học xong ngày" not in second and "Đánh dấu đã học xong" in text_of_html(second)
+    assert 'href="/lang/en?next=%2Fcourses%2Fiso-co-ban%2Fhe-thong-la-gi%3F"' in second
+    assert CSRF_SLOT not in second and PATH_SLOT not in second
+    assert re.search(r'name="csrf_token" value="[\w.-]{40,}"', second)
+    client.get("/lang/en")
+    english = client.get("/courses/iso-co-ban/he-thong-la-gi").get_data(as_text=True)
+    assert "Log out" in english and "Mark this lesson as done" in english and "Đăng xuất" not in english
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
