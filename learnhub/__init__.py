@@ -31,6 +31,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=14))
 
+    if app.config.get("PROXY_FIX"):
+        # Behind a load balancer or HTTPS proxy: external URLs (badge ids, verify links in
+        # PDFs and QR codes) use the scheme and host the client asked for.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
                      render_as_batch=True, compare_type=True)

@@ -66,6 +66,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     DEMO_MODE = _bool("LEARNHUB_DEMO", False)
+    PROXY_FIX = _bool("LEARNHUB_PROXY_FIX", False)
     ISSUER_NAME = os.environ.get("LEARNHUB_ISSUER_NAME", "Ban Chỉ đạo ISO tỉnh Bắc Giang")
     ISSUER_URL = os.environ.get("LEARNHUB_ISSUER_URL", "")
     ISSUER_EMAIL = os.environ.get("LEARNHUB_ISSUER_EMAIL", "")

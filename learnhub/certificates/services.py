@@ -102,8 +102,11 @@ def _snapshot(user: User, programme: TrainingProgramme) -> dict:
     while unit is not None:
         chain.append(f"{unit.kind} {unit.name}".strip())
         unit = unit.parent
+    # The badge recipient is the address held when the certificate was issued: a later
+    # change of email must not change whom a published assertion names.
     return {"name": user.full_name, "position": user.position, "unit": ", ".join(chain),
-            "programme": programme.title, "issuer": programme.issuer_name, "modules": modules}
+            "programme": programme.title, "issuer": programme.issuer_name, "modules": modules,
+            "recipient_email": (user.email or "").strip().lower()}
 
 
 def issue(user: User, programme: TrainingProgramme, issued_by: User | None = None,

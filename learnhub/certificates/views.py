@@ -23,12 +23,25 @@ bp = Blueprint("certificates", __name__)
 LD_JSON = "application/ld+json"
 
 
+def _cors(response: Response) -> Response:
+    # Badge validators and backpacks fetch these documents from other origins.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def _json(data: dict, status: int = 200) -> Response:
+    """A Badge Object: application/ld+json by default, application/json when that is all the
+    client accepts (OB 2.0, "Setting Content-Type"), readable from any origin."""
     response = jsonify(data)
     response.status_code = status
-    response.headers["Content-Type"] = LD_JSON
-    response.headers["Access-Control-Allow-Origin"] = "*"  # badge verifiers fetch from anywhere
-    return response
+    best = request.accept_mimetypes.best_match([LD_JSON, "application/json"], default=LD_JSON)
+    response.headers["Content-Type"] = best
+    response.vary.add("Accept")
+    return _cors(response)
+
+
+def _programme(code: str) -> TrainingProgramme:
+    return db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
 
 
 # --- public ---------------------------------------------------------------
@@ -55,34 +68,30 @@ def issuer():
 
 @bp.get("/badges/programmes/<code>")
 def badge_class(code: str):
-    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
-    return _json(documents.badge_class_json(programme))
+    return _json(documents.badge_class_json(_programme(code)))
 
 
 @bp.get("/badges/programmes/<code>/image.svg")
 def badge_image(code: str):
-    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
-    svg = render_template("certificates/badge.svg", programme=programme)
-    return Response(svg, mimetype="image/svg+xml")
+    svg = render_template("certificates/badge.svg", programme=_programme(code))
+    return _cors(Response(svg, mimetype="image/svg+xml"))
 
 
 @bp.get("/badges/assertions/<code>")
 def assertion(code: str):
     cert = certificate_by_code(code) or abort(404)
-    data = documents.assertion_json(cert)
-    # A revoked hosted assertion answers 410 Gone, still saying why.
-    return _json(data, 410 if cert.revoked_at else 200)
+    if code != cert.code:
+        # The Assertion's id is the URL it is served at: send other spellings of the code there.
+        return _cors(redirect(url_for("certificates.assertion", code=cert.code), 301))
+    # A revoked hosted Assertion answers 410 Gone; its body still says revoked, and why.
+    return _json(documents.assertion_json(cert), 410 if cert.revoked_at else 200)
 
 
 @bp.get("/badges/revocations")
 def revocations():
     revoked = db.session.scalars(select(Certificate).where(Certificate.revoked_at.is_not(None))
-                                 .order_by(Certificate.revoked_at)).all()
-    return _json({"@context": documents.OB_CONTEXT, "type": "RevocationList",
-                  "id": url_for("certificates.revocations", _external=True),
-                  "issuer": url_for("certificates.issuer", _external=True),
-                  "revokedAssertions": [{"id": url_for("certificates.assertion", code=c.code, _external=True),
-                                         "revocationReason": c.revoke_reason} for c in revoked]})
+                                 .order_by(Certificate.revoked_at, Certificate.id)).all()
+    return _json(documents.revocation_list_json(list(revoked)))
 
 
 # --- holders and staff ----------------------------------------------------
@@ -121,7 +130,7 @@ def programme_certificates(code: str):
     from ..attendance.services import enrolled_officials
     from ..auth.services import sees_everything
     from ..orgs.services import subtree_condition
-    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    programme = _programme(code)
     query = enrolled_officials(programme)
     if not sees_everything(current_user):
         query = query.where(subtree_condition(current_user.unit)) if current_user.unit else query.where(False)
@@ -138,7 +147,7 @@ def programme_certificates(code: str):
 @bp.post("/programmes/<code>/certificates/issue")
 @roles_required(Role.TRAINER, Role.ADMIN)
 def issue_batch(code: str):
-    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    programme = _programme(code)
     ids = [int(v) for v in request.form.getlist("user") if v.isdigit()]
     users = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.OFFICIAL.value)).all()
     from ..auth.services import can_view_user
@@ -167,7 +176,7 @@ def revoke_view(code: str):
 @bp.get("/programmes/<code>/units/<int:unit_id>/certificates.zip")
 @roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
 def unit_zip(code: str, unit_id: int):
-    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    programme = _programme(code)
     unit = db.session.get(OrgUnit, unit_id) or abort(404)
     from ..auth.services import sees_everything
     if not sees_everything(current_user) and not is_within(unit, current_user.unit):
