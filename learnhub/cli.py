@@ -123,6 +123,67 @@ def load_units_command(path):
     click.echo(f"Units: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged.")
 
 
+def _unit(code: str):
+    from sqlalchemy import select
+
+    from .orgs.models import OrgUnit
+
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        _fail(f"No unit with code {code}.")
+    return unit
+
+
+@learnhub_cli.command("rename-unit")
+@click.argument("code")
+@click.argument("name")
+def rename_unit_command(code, name):
+    """Rename a unit; its officials and their records stay with it."""
+    from .orgs.services import OrgError, rename_unit
+
+    unit = _unit(code)
+    old = unit.name
+    try:
+        rename_unit(unit, name)
+    except OrgError as exc:
+        _fail(f"{code}: {exc}")
+    db.session.commit()
+    click.echo(f"Renamed {code}: {old} → {unit.name}.")
+
+
+@learnhub_cli.command("move-unit")
+@click.argument("code")
+@click.argument("parent_code")
+def move_unit_command(code, parent_code):
+    """Move a unit and everything below it under PARENT_CODE ("-" for the top level)."""
+    from .orgs.services import OrgError, move_unit
+
+    unit = _unit(code)
+    parent = None if parent_code == "-" else _unit(parent_code)
+    try:
+        move_unit(unit, parent)
+    except OrgError as exc:
+        _fail(f"{code}: {exc}")
+    db.session.commit()
+    click.echo(f"Moved {code} under {parent_code if parent else 'the top level'}.")
+
+
+@learnhub_cli.command("merge-units")
+@click.argument("source_code")
+@click.argument("target_code")
+def merge_units_command(source_code, target_code):
+    """Fold SOURCE into TARGET: its officials and units move, their records stay theirs."""
+    from .orgs.services import OrgError, merge_units
+
+    source, target = _unit(source_code), _unit(target_code)
+    try:
+        moved = merge_units(source, target)
+    except OrgError as exc:
+        _fail(f"{source_code}: {exc}")
+    db.session.commit()
+    click.echo(f"Merged {source_code} into {target_code}: {moved} accounts moved; {source_code} kept, inactive.")
+
+
 @learnhub_cli.command("import-officials")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--confirm", is_flag=True, help="Write the changes (without it: dry run).")

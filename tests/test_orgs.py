@@ -98,3 +98,19 @@ def _lesson_id(db):
     db.session.add(lesson)
     db.session.flush()
     return lesson.id
+
+
+def test_unit_commands_rename_move_merge_and_refuse_bad_input(app, db, units):
+    official = factories.make_user("official", unit_code="D217-03")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["learnhub", "rename-unit", "D217-03", "Xã Tân Dĩnh mới"])
+    assert result.exit_code == 0 and "Xã Tân Dĩnh mới" in result.output
+    result = runner.invoke(args=["learnhub", "move-unit", "217", "D217-01"])
+    assert result.exit_code == 1 and "cannot be moved under itself" in result.output
+    assert runner.invoke(args=["learnhub", "move-unit", "D217-03", "218"]).exit_code == 0
+    result = runner.invoke(args=["learnhub", "merge-units", "D217-03", "D218-02"])
+    assert result.exit_code == 0 and "1 accounts moved" in result.output
+    assert runner.invoke(args=["learnhub", "merge-units", "NOPE", "218"]).exit_code == 1
+    db.session.expire_all()
+    assert db.session.get(User, official.id).unit.code == "D218-02"
+    assert "D217-03" in codes_below(db, "218") and factories.unit("D217-03").name == "Xã Tân Dĩnh mới"
