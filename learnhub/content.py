@@ -9,12 +9,15 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import markdown
 import nh3
 
 # Bump when the pipeline changes output, so the next sync re-renders everything.
-RENDER_VERSION = "1"
+# 2: ids kept clear of the app's own ids, code classes limited to language-*, no
+#    protocol-relative URLs, no id on <a>, TOC labels no longer double-escaped.
+RENDER_VERSION = "2"
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup",
@@ -23,14 +26,18 @@ _ALLOWED_TAGS = {
     "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub",
     "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 }
+# No style, no on*, no name, no target, no srcdoc/formaction/xlink:href: only these.
+# <a> carries no id: an anchor with an id is the strongest DOM-clobbering gadget
+# (window.<id> whose string value is the attacker's href).
 _ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "id"},
+    "*": {"title"},  # replaces nh3's default generic set (title, lang)
+    "a": {"href", "title"},
     "abbr": {"title"},
     "img": {"src", "alt", "title", "width", "height"},
     "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "align", "scope"},
     "ol": {"start"},
-    "code": {"class"},
+    "code": {"class"},  # only language-* survives, see _attribute_filter
     "li": {"id"},
     "sup": {"id"},
     **{f"h{n}": {"id"} for n in range(1, 7)},
@@ -41,10 +48,87 @@ _ALLOWED_CLASSES = {
     "p": {"admonition-title"},
     "span": {"gap"},
 }
+_CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
 # Only these schemes survive; javascript:, vbscript:, data: and the rest are dropped.
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
+# Ids the pages themselves use (templates and WTForms fields). A heading or raw
+# HTML id equal to one of them would be found first by getElementById (a question
+# titled "Submit attempt" would capture quiz.js's submit handler) or would
+# retarget a <label for>. Such ids get _ID_SUFFIX, in the element and in
+# "#fragment" links alike, so the table of contents keeps working.
+_RESERVED_IDS = frozenset({
+    # templates
+    "attempt-form", "checkin-code", "code", "code-hint", "conflicts", "deadline",
+    "description", "ends_at", "file", "grace_minutes", "issue-form", "issuer_name",
+    "main", "q", "result", "roll-form", "save-status", "starts_at", "status",
+    "submit-attempt", "timer", "title", "toc-title", "trainer", "unit",
+    "validity_months", "venue", "content", "csrf_token",
+    # form fields (WTForms renders id=name)
+    "confirm", "current", "email", "full_name", "grading", "max_attempts", "new",
+    "pass_percent", "password", "phone", "position", "questions_per_attempt",
+    "remember", "review", "role", "shuffle_answers", "shuffle_questions",
+    "time_limit_minutes", "unit_code", "username", "submit", "next", "action",
+    # names whose clobbering would matter to any script
+    "__proto__", "constructor", "prototype", "document", "window", "self", "top",
+    "parent", "opener", "frames", "location", "name",
+})
+_RESERVED_ID_PATTERN = re.compile(
+    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status)-\d+"
+    r"|.*-(?:error|hint))", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
+
+_ID_SUFFIX = "-muc"
+_ID_SHAPE = re.compile(r"[^\W_][\w:.-]{0,99}")
+
+
+def safe_id(value: str) -> str | None:
+    """The id to emit for a user/author supplied id, or None to drop it.
+
+    Whitespace runs become "-" (footnote labels may contain spaces); anything not
+    shaped like a plain word id is dropped; ids the app uses get a suffix.
+    """
+    value = re.sub(r"\s+", "-", value.strip())
+    if not _ID_SHAPE.fullmatch(value):
+        return None
+    if value.lower() in _RESERVED_IDS or _RESERVED_ID_PATTERN.fullmatch(value):
+        value += _ID_SUFFIX
+    return value
+
+
+# Characters a browser ignores or strips when it parses a URL.
+_URL_IGNORED = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+def _relative_url(url: str) -> str | None:
+    """Relative URLs stay, except ones that leave the site (//host, /\\host) and ones
+    that only look relative until decoded once more (&#106;avascript:, javascript%3A)."""
+    decoded = url
+    for _ in range(3):
+        decoded = html.unescape(decoded)
+    decoded = _URL_IGNORED.sub("", unquote(_URL_IGNORED.sub("", decoded))).replace("\\", "/")
+    if decoded.startswith("//") or ":" in re.split(r"[/?#]", decoded, maxsplit=1)[0]:
+        return None
+    return url
+
+
+def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    if attr == "id":
+        return safe_id(value)
+    if attr == "class":
+        tokens = value.split()
+        if tag == "code":
+            kept = [t for t in tokens if _CODE_CLASS.fullmatch(t)]
+        else:
+            allowed = _ALLOWED_CLASSES.get(tag, set())
+            kept = [t for t in tokens if t in allowed]
+        return " ".join(dict.fromkeys(kept)) or None
+    if attr == "href" and value.startswith("#"):
+        fragment = safe_id(value[1:]) if value[1:].strip() else None
+        return "#" + fragment if fragment else value
+    if attr in ("width", "height", "colspan", "rowspan", "start"):
+        return value if re.fullmatch(r"\d{1,5}", value.strip()) else None
+    return value
 
 
 def slugify(value: str, separator: str = "-") -> str:
@@ -53,16 +137,23 @@ def slugify(value: str, separator: str = "-") -> str:
     value = unicodedata.normalize("NFKD", value)
     value = "".join(ch for ch in value if not unicodedata.combining(ch))
     value = re.sub(r"[^\w\s-]", "", value.encode("ascii", "ignore").decode()).strip().lower()
-    return re.sub(r"[\s_-]+", separator, value) or "muc"
+    return safe_id(re.sub(r"[\s_-]+", separator, value) or "muc") or "muc"
 
 
 def sanitize(html_text: str) -> str:
+    # CR/CRLF become LF as an HTML parser would; keeps the output stable when re-parsed.
+    html_text = html_text.replace("\r\n", "\n").replace("\r", "\n")
     return nh3.clean(
         html_text,
         tags=_ALLOWED_TAGS,
+        clean_content_tags={"script", "style", "template", "noscript", "xmp", "iframe",
+                            "noembed", "noframes", "plaintext", "title", "textarea",
+                            "select", "object", "embed", "applet", "svg", "math"},
         attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=_attribute_filter,
         allowed_classes=_ALLOWED_CLASSES,
         url_schemes=_URL_SCHEMES,
+        url_relative=_relative_url,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
@@ -80,7 +171,8 @@ def _toc_html(tokens: list[dict]) -> str:
         for item in items:
             children = walk(item.get("children") or [])
             parts.append(
-                f'<li><a href="#{html.escape(item["id"])}">{html.escape(item["name"])}</a>'
+                # "name" arrives HTML-escaped from Markdown: unescape once so "&lt;" is not shown.
+                f'<li><a href="#{html.escape(item["id"])}">{html.escape(html.unescape(item["name"]))}</a>'
                 f"{children}</li>"
             )
         return f"<ul>{''.join(parts)}</ul>" if parts else ""

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learnhub.quizzes.gift import (
-    GAP, Answer, GiftError, Question, export_gift, parse_gift, question_to_dict,
+    ANY_NUMBER, GAP, Answer, GiftError, Question, export_gift, parse_gift, question_to_dict,
 )
 
 
@@ -35,10 +35,18 @@ def test_several_equals_answers_stay_single_choice_as_in_moodle():
 
 
 @pytest.mark.parametrize("flag, correct", [("T", True), ("TRUE", True), ("F", False), ("FALSE", False),
-                                           ("true", True), ("f", False)])
+                                           (" TRUE ", True), ("F #sai", False)])
 def test_true_false_forms(flag, correct):
     q = one(f"Câu đúng sai {{{flag}}}")
     assert q.type == "truefalse" and q.correct is correct
+
+
+@pytest.mark.parametrize("flag", ["true", "t", "False", "f", "Đúng"])
+def test_true_false_is_case_sensitive_other_words_are_short_answers(flag):
+    # Moodle only knows T, TRUE, F, FALSE; anything else is a one-answer short answer.
+    q = one(f"Câu đúng sai {{{flag}}}")
+    assert q.type == "shortanswer" and q.correct is None
+    assert [(a.text, a.fraction) for a in q.answers] == [(flag, 1.0)]
 
 
 def test_true_false_feedback_order_is_wrong_then_right():
@@ -111,8 +119,8 @@ def test_question_spread_over_lines():
     (r"\~", "~"), (r"\=", "="), (r"\#", "#"), (r"\{", "{"), (r"\}", "}"), (r"\:", ":"), ("\\\\", "\\"), (r"\n", "\n"),
 ])
 def test_escapes_in_text_answers_and_feedback(escaped, plain):
-    q = one(f"::Tên{escaped}::Câu{escaped}hỏi {{=Đáp{escaped}án#Phản{escaped}hồi ~Khác}}")
-    assert q.name == f"Tên{plain}" and q.text == f"Câu{plain}hỏi"
+    q = one(f"::Tên{escaped}x::Câu{escaped}hỏi {{=Đáp{escaped}án#Phản{escaped}hồi ~Khác}}")
+    assert q.name == f"Tên{plain}x" and q.text == f"Câu{plain}hỏi"
     assert q.answers[0].text == f"Đáp{plain}án" and q.answers[0].feedback == f"Phản{plain}hồi"
 
 
@@ -127,9 +135,17 @@ def test_crlf_and_bom():
     ("::A:: trọng số {~%150%a ~b}", 1, "outside"),
     ("::A:: ghép {=a -> 1}", 1, "two pairs"),
     ("::A:: {=a ~b} {=c}", 1, "one answer block"),
-    ("::A chưa đóng {T}", 1, "not closed"),
-    ("::A:: loại lạ {xyz}", 1, "type"),
     ("::A:: không điểm {~a ~b}", 1, "credit"),
+    ("::A:: một đáp án {~a}", 1, "two answers"),
+    ("::A:: đáp án rỗng {=a ~ ~b}", 1, "empty"),
+    ("::A:: số {#}", 1, "at least one answer"),
+    ("::A:: sai số {#5:năm}", 1, "tolerance 'năm' is not a number"),
+    ("::A:: số {#1_000}", 1, "not a number"),
+    ("::A:: khoảng {#1..x}", 1, "range end"),
+    ("::A:: ghép {=a -> 1 =b}", 1, "has no ->"),
+    ("::A:: chỉ nhiễu {= -> 1 = -> 2}", 1, "two pairs"),
+    ("::A:: ngược {}\n}", 1, "only one answer block"),
+    ("::A:: {=a} ::B:: {=b}", 1, "one answer block"),
 ])
 def test_errors_carry_file_and_line(text, line, fragment):
     with pytest.raises(GiftError) as exc:
@@ -160,11 +176,137 @@ def test_json_shape():
                                   {"text": "false", "fraction": 0.0, "feedback": "w"}]
 
 
+# --- Moodle's reading, rule by rule ----------------------------------------
+
+def test_unclosed_name_is_dropped_and_the_question_named_from_its_text():
+    q = one("::Chưa đóng tên {T}")
+    assert (q.type, q.name, q.text) == ("truefalse", "Chưa đóng tên", "Chưa đóng tên")
+
+
+def test_default_name_strips_tags_and_shortens_like_moodle():
+    assert one("[html]<p>Hồ sơ <b>một cửa</b></p> {T}").name == "Hồ sơ một cửa"
+    # Longer than 80: cut after the last space within 77 characters, then "...".
+    assert one(("abcdefg " * 15) + "{T}").name == ("abcdefg " * 9) + "..."
+    assert one(("Audit " * 20) + "{T}").name == ("Audit " * 12) + "Audit..."
+
+
+def test_text_before_the_first_marker_is_an_answer():
+    short = one("Viết tắt của hệ thống quản lý chất lượng? {QMS =HTQLCL}")
+    assert short.type == "shortanswer" and [a.text for a in short.answers] == ["QMS", "HTQLCL"]
+    choice = one("Chọn một {Sai ~Cũng sai =Đúng}")
+    assert choice.type == "multichoice"
+    assert [(a.text, a.fraction) for a in choice.answers] == [("Sai", 0.0), ("Cũng sai", 0.0), ("Đúng", 1.0)]
+
+
+def test_only_tildes_make_multiple_answers_an_equals_anywhere_makes_single_choice():
+    assert one("Q {~%50%A ~%50%B ~%-100%C}").type == "multiresponse"
+    single = one("Q {~%50%A =B ~C}")
+    assert single.type == "multichoice" and [a.fraction for a in single.answers] == [0.5, 1.0, 0.0]
+
+
+def test_text_that_only_looks_like_a_weight_stays_answer_text():
+    q = one("Tỷ lệ nào? {=%abc%X ~%5 %Y ~%50%Z}")
+    assert [(a.text, a.fraction) for a in q.answers] == [("%abc%X", 1.0), ("%5 %Y", 0.0), ("Z", 0.5)]
+
+
+def test_numerical_wrong_answer_feedback_after_tilde_becomes_a_catch_all():
+    q = one("Số nguyên tắc? {#7:0~#Chưa đúng, xem lại bài 2.}")
+    assert [(a.text, a.fraction, a.feedback) for a in q.answers] == [
+        ("7:0", 1.0, ""), ("*", 0.0, "Chưa đúng, xem lại bài 2.")]
+    catch_all = q.answers[1]
+    assert catch_all.min < -1e300 and catch_all.max > 1e300  # any number falls in it
+
+
+@pytest.mark.parametrize("block, expected", [
+    ("{# =2015:0 =%50%2008:0}", [("2015:0", 1.0), ("2008:0", 0.5)]),
+    ("{#2015 =%50%2008}", [("2015:0", 1.0), ("2008:0", 0.5)]),
+    ("{#2020..2010}", [("2010..2020", 1.0)]),
+    ("{#=2015 =%0%*#Sai}", [("2015:0", 1.0), ("*", 0.0)]),
+    ("{#1e3:5}", [("1000:5", 1.0)]),
+    ("{#-3:-0.5}", [("-3:0.5", 1.0)]),
+])
+def test_numerical_answer_forms_moodle_accepts(block, expected):
+    q = one(f"Năm? {block}")
+    assert q.type == "numerical" and [(a.text, a.fraction) for a in q.answers] == expected
+
+
+def test_matching_right_side_is_plain_text_and_a_distractor_may_be_the_second_entry():
+    q = one("Ghép {=[html]<b>Điều 9</b> -> Đánh giá #9 =Điều 10 -> [plain]Cải tiến}")
+    assert [(a.text, a.match) for a in q.answers] == [("<b>Điều 9</b>", "Đánh giá #9"),
+                                                      ("Điều 10", "[plain]Cải tiến")]
+    with_distractor = one("Ghép {Điều 9 -> Đánh giá = -> Hỗ trợ}")
+    assert [(a.text, a.fraction, a.match) for a in with_distractor.answers] == [
+        ("Điều 9", 1.0, "Đánh giá"), ("", 0.0, "Hỗ trợ")]
+
+
+def test_formats_are_lower_case_and_only_at_the_very_start():
+    for raw in ("[HTML]<p>x</p> {T}", "[latex]x {T}"):
+        q = one(raw)
+        assert q.text_format == "moodle" and q.text == raw[:-4]
+    q = one("::N:: [markdown]**Đậm** {=a#[html]<i>tốt</i> ~[plain]b####[html]<p>chung</p>}")
+    assert (q.text_format, q.text) == ("markdown", "**Đậm**")
+    assert [(a.text, a.feedback) for a in q.answers] == [("a", "<i>tốt</i>"), ("b", "")]
+    assert q.general_feedback == "<p>chung</p>"
+
+
+def test_general_feedback_starts_at_the_last_four_hashes():
+    q = one("Q {=a####một####hai}")
+    assert q.general_feedback == "hai" and q.answers[0].feedback == "###một"
+    # Moodle reads the [format] of general feedback only right after ####.
+    assert one("Q {T#### [html]x}").general_feedback == "[html]x"
+
+
+def test_essay_with_general_feedback_only():
+    q = one("::E:: Nêu một ví dụ hồ sơ. {####Ví dụ: sổ theo dõi.}")
+    assert (q.type, q.general_feedback, q.answers) == ("essay", "Ví dụ: sổ theo dõi.", [])
+
+
+def test_missing_word_when_anything_follows_the_block_even_punctuation():
+    q = one("Năm ban hành TCVN ISO 9001 là {#2015}.")
+    assert q.type == "numerical" and q.missing_word and q.text == f"Năm ban hành TCVN ISO 9001 là {GAP}."
+    assert one("{=Người đứng đầu ~Công chức} chịu trách nhiệm.").text == f"{GAP} chịu trách nhiệm."
+
+
+def test_comment_lines_inside_a_question_count_as_a_space_line():
+    q = one("Dòng một\n// ghi chú\nDòng hai {T}\n// cuối câu\n")
+    assert q.text == "Dòng một\n \nDòng hai" and not q.missing_word
+    q = one("Câu {\n=a#đúng\n// giữa các đáp án\n~b\n}")
+    assert [(a.text, a.feedback) for a in q.answers] == [("a", "đúng"), ("b", "")]
+
+
+def test_lines_keep_their_indentation_inside_a_question():
+    q = one("::P::[html]<pre>\n    if (ok) \\{\n        luu();\n    \\}\n</pre>\n{}")
+    assert q.text == "<pre>\n    if (ok) {\n        luu();\n    }\n</pre>"
+
+
+def test_only_php_white_space_is_trimmed():
+    q = one("\u00a0Khoảng trắng cứng {T}")
+    assert q.text == "\u00a0Khoảng trắng cứng"
+
+
+def test_category_applies_until_the_next_and_comment_only_chunks_are_skipped():
+    questions = parse_gift("$CATEGORY: $course$/top/Bài 1\n\n// chỉ có ghi chú\n// thêm\n\n::A:: x {T}\n\n"
+                           "$CATEGORY:bai-2\n\n::B:: y {F}\n")
+    assert [(q.name, q.category) for q in questions] == [("A", "$course$/top/Bài 1"), ("B", "bai-2")]
+
+
+def test_export_keeps_texts_that_look_like_syntax():
+    q = Question("shortanswer", "N", "[html]<b>không</b> phải định dạng", "moodle", "", "[plain]chung", answers=[
+        Answer("%50%", 1.0, "[markdown]x"), Answer("[html]y", 0.5)])
+    assert parse_gift(export_gift([q])) == [q]
+    n = Question("numerical", "S", "Số?", answers=[
+        Answer("7:0", 1.0, value=7.0, tolerance=0.0), Answer("*", 0.0, "Sai", min=-ANY_NUMBER, max=ANY_NUMBER)])
+    assert parse_gift(export_gift([n])) == [n]
+    m = Question("multichoice", "M", "Chọn", answers=[Answer("a", 1.0), Answer("b", 1.0), Answer("c", 0.0)])
+    assert parse_gift(export_gift([m])) == [m]
+
+
 # --- property: export → parse is the identity --------------------------------
 
 _ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"),
                           exclude_characters="\ue000\ue001\ue002\ue003\ue004\ue005\ue006\ue007\u0085")
-_SPECIAL = st.sampled_from(list("~=#{}:\\") + ["\n", " -> ", "%50%", "//", "[html]", "->", "..", "####", "_____"])
+_SPECIAL = st.sampled_from(list("~=#{}:\\%[") + ["\n", " -> ", "%50%", "//", "[html]", "[plain]", "->", "..",
+                                                  "####", "_____", "T", "TRUE"])
 _VIET = st.sampled_from(["Đánh giá", "nội bộ", "hồ sơ", "một cửa", "ISO 9001:2015", "Điều 9.2"])
 
 
@@ -176,8 +318,9 @@ def _clean_text(value: str) -> str:
 def texts(min_size=1):
     raw = st.lists(st.one_of(st.text(_ALPHABET, min_size=1, max_size=8), _SPECIAL, _VIET),
                    min_size=min_size, max_size=6).map("".join).map(_clean_text)
-    return raw.filter(lambda s: len(s) >= min_size and "_____" not in s and not s.startswith("[")
-                      and "->" not in s and "%" not in s[:1] and not s.startswith("//"))
+    # Texts may start with '[html]' or '%50%': export must keep them from being read as syntax.
+    return raw.filter(lambda s: len(s) >= min_size and "_____" not in s and "->" not in s
+                      and not s.startswith("//"))
 
 
 def _single_line(s: str) -> str:
@@ -200,7 +343,8 @@ def questions(draw):
     fb = st.one_of(st.just(""), texts())
     if kind == "multichoice":
         q.answers = [Answer(draw(texts()), 1.0, draw(fb))] + [
-            Answer(draw(texts()), draw(st.sampled_from([0.0, 0.5, -0.5])), draw(fb)) for _ in range(draw(st.integers(1, 4)))]
+            Answer(draw(texts()), draw(st.sampled_from([0.0, 0.5, -0.5, 1.0])), draw(fb))
+            for _ in range(draw(st.integers(1, 4)))]
     elif kind == "multiresponse":
         q.answers = [Answer(draw(texts()), 0.5, draw(fb))] + [
             Answer(draw(texts()), draw(fractions.filter(lambda f: f != 1.0)), draw(fb)) for _ in range(draw(st.integers(1, 4)))]
@@ -225,6 +369,8 @@ def questions(draw):
             else:
                 v, t = draw(numbers), abs(draw(numbers))
                 q.answers.append(Answer(f"{_n(v)}:{_n(t)}", frac, draw(fb), value=v, tolerance=t))
+        if draw(st.booleans()):  # '*': any other number
+            q.answers.append(Answer("*", 0.0, draw(fb), min=-ANY_NUMBER, max=ANY_NUMBER))
     elif kind == "matching":
         q.answers = [Answer(draw(texts()), 1.0, "", match=draw(texts())) for _ in range(draw(st.integers(2, 4)))]
         if draw(st.booleans()):

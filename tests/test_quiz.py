@@ -291,3 +291,26 @@ def test_changed_question_gets_a_new_version_and_old_attempts_keep_theirs(app, d
     versions = db.session.scalars(select(Question.version).where(Question.key == "NT-1").order_by(Question.version)).all()
     assert versions == [1, 2]
     assert {a.question_id for a in db.session.get(QuizAttempt, attempt.id).answers} == used
+
+
+def test_a_newer_rendering_pipeline_rerenders_questions_in_place(app, db, quiz):
+    stale = db.session.scalars(select(Question).where(Question.retired_at.is_(None))).all()
+    count = len(stale)
+    for question in stale:
+        question.text_html = "<p>cũ</p>"
+        question.data = {**question.data, "render_version": "0"}
+    db.session.commit()
+    report = sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
+    db.session.commit()
+    assert len([k for k in report.updated if "/q:" in k]) == count
+    rows = db.session.scalars(select(Question)).all()
+    assert len(rows) == count and all(q.version == 1 and q.text_html != "<p>cũ</p>" for q in rows)
+    again = sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
+    assert not [k for k in again.updated if "/q:" in k]
+
+
+def test_inline_question_text_never_tears_the_page_markup():
+    from learnhub.quizzes.services import render_text
+    assert render_text("<p>Đúng</p>", "html", inline=True) == "Đúng"
+    several = render_text('<p>a</p><p title="x">b</p>', "html", inline=True)
+    assert several.count("<p") == several.count("</p>") == 2

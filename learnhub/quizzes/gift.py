@@ -1,16 +1,20 @@
 """Moodle's GIFT question format: parse to dataclasses and export back. Pure.
 
-Follows what Moodle's GIFT import accepts: questions separated by blank
-lines, ``//`` comment lines, ``$CATEGORY:`` lines, ``::name::``, text
-formats ``[html]`` ``[markdown]`` ``[plain]`` ``[moodle]``, one answer block
-``{...}`` (in the middle of the text for missing-word questions), per-answer
-feedback ``#`` and general feedback ``####``, escapes ``\\~ \\= \\# \\{ \\} \\:
-\\\\`` and ``\\n``. Type detection is Moodle's, in Moodle's order.
+Reads a file the way Moodle's GIFT import (qformat_gift) does: questions
+separated by blank lines, ``//`` comment lines, ``$CATEGORY:`` lines,
+``::name::``, text formats ``[html]`` ``[markdown]`` ``[plain]`` ``[moodle]``,
+one answer block ``{...}`` (in the middle of the text for missing-word
+questions), per-answer feedback ``#`` and general feedback ``####``, escapes
+``\\~ \\= \\# \\{ \\} \\: \\\\`` and ``\\n``. Type detection is Moodle's, in
+Moodle's order. Where Moodle would silently import nonsense (an empty answer,
+a numerical answer that is not a number, a second answer block) we stop with
+a ``FILE:LINE: message`` problem instead.
 """
 from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 
 TYPES = ("multichoice", "multiresponse", "truefalse", "shortanswer", "numerical", "matching",
@@ -25,8 +29,8 @@ _ESCAPES = {"\\": "\ue000", "~": "\ue001", "=": "\ue002", "#": "\ue003", "{": "\
 _NEWLINE = "\ue007"
 _UNESCAPE = {v: k for k, v in _ESCAPES.items()}
 _UNESCAPE[_NEWLINE] = "\n"
-_FORMAT_RE = re.compile(r"^\s*\[(moodle|html|markdown|plain)\]", re.IGNORECASE)
-_WEIGHT_RE = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
+_FORMAT_RE = re.compile(r"\[(moodle|html|markdown|plain)\]")  # only at the very start, lower case
+_WEIGHT_RE = re.compile(r"%(-?\d+(?:\.\d*)?)%", re.ASCII)
 
 
 @dataclass
@@ -78,6 +82,23 @@ class _Bad(Exception):
 
 
 # --- parsing --------------------------------------------------------------
+#
+# The steps follow Moodle's qformat_gift::readquestion: escapes are protected,
+# the ::name:: is cut off, the first {...} is the answer block, the last ####
+# in it starts the general feedback, and the type is chosen in Moodle's order
+# (description, essay, numerical, '~' multiple choice, '=' with '->' matching,
+# T/TRUE/F/FALSE true/false, otherwise short answer).
+
+# PHP's trim(): Moodle never strips other (Unicode) white space.
+_TRIM = " \t\n\r\0\x0b"
+_PHP_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)  # is_numeric
+TRUE_FALSE = ("T", "TRUE", "F", "FALSE")
+ANY_NUMBER = sys.float_info.max  # min/max of the numerical '*' answer (any number)
+
+
+def _trim(text: str) -> str:
+    return text.strip(_TRIM)
+
 
 def _protect(text: str) -> str:
     out = []
@@ -103,32 +124,33 @@ def _restore(text: str) -> str:
     return "".join(_UNESCAPE.get(ch, ch) for ch in text)
 
 
-def _clean(text: str) -> str:
-    return _restore(text.strip())
-
-
 def _split_format(text: str) -> tuple[str, str | None]:
+    """A leading [moodle] [html] [markdown] or [plain] (exactly, lower case) sets the format."""
     match = _FORMAT_RE.match(text)
     if not match:
         return text, None
-    return text[match.end():], match.group(1).lower()
+    return text[match.end():], match.group(1)
+
+
+def _text(raw: str) -> str:
+    """Moodle's parse_text_with_format: drop a leading [format], unescape, then trim."""
+    return _trim(_restore(_split_format(raw)[0]))
 
 
 def _number(text: str, what: str) -> float:
-    try:
-        value = float(_restore(text).strip())
-    except ValueError:
-        raise _Bad(f"{what} '{_restore(text).strip()}' is not a number") from None
+    shown = _trim(_restore(text))
+    if not _PHP_NUMBER_RE.fullmatch(shown):
+        raise _Bad(f"{what} '{shown[:40]}' is not a number")
+    value = float(shown)
     if not math.isfinite(value):
         raise _Bad(f"{what} must be a finite number")
     return value
 
 
 def _weight(part: str, default: float) -> tuple[float, str]:
+    """A leading %weight%; text that only looks like one stays answer text, as in Moodle."""
     match = _WEIGHT_RE.match(part)
     if not match:
-        if part.startswith("%"):
-            raise _Bad(f"bad weight in '{_restore(part)[:40]}': write it as %50% or %-100%")
         return default, part
     value = float(match.group(1))
     if not -100 <= value <= 100:
@@ -136,83 +158,111 @@ def _weight(part: str, default: float) -> tuple[float, str]:
     return value / 100.0, part[match.end():]
 
 
-def _feedback(part: str) -> tuple[str, str]:
-    if "#" in part:
-        body, fb = part.split("#", 1)
-        return body, _clean(_split_format(fb)[0])
-    return part, ""
+def _answer_and_feedback(part: str) -> tuple[str, str]:
+    """Moodle's commentparser: the first '#' starts the feedback."""
+    body, _, feedback = part.partition("#")
+    return _text(_trim(body)), _text(_trim(feedback))
 
 
-def _split_marked(text: str, markers: str) -> list[tuple[str, str]]:
-    """Split 'answers' text at unescaped marker characters: [(marker, body), ...]."""
+def _explode(block: str, markers: str) -> list[tuple[str, str]]:
+    """Split at every marker character: [(marker, body), ...].
+
+    As in Moodle, text before the first marker is an answer too, unless it is blank.
+    """
     parts: list[tuple[str, str]] = []
-    current_mark, buf = None, []
-    for ch in text:
+    mark, start = "", 0
+    for i, ch in enumerate(block):
         if ch in markers:
-            if current_mark is not None:
-                parts.append((current_mark, "".join(buf)))
-            elif "".join(buf).strip():
-                raise _Bad(f"text before the first answer: '{_restore(''.join(buf)).strip()[:40]}'")
-            current_mark, buf = ch, []
-        else:
-            buf.append(ch)
-    if current_mark is not None:
-        parts.append((current_mark, "".join(buf)))
+            parts.append((mark, block[start:i]))
+            mark, start = ch, i + 1
+    parts.append((mark, block[start:]))
+    if not _trim(parts[0][1]):
+        parts.pop(0)
     return parts
 
 
 def _choice_answers(block: str) -> list[Answer]:
     answers = []
-    for mark, body in _split_marked(block, "=~"):
-        fraction, body = _weight(body.strip(), 1.0 if mark == "=" else 0.0)
-        body, fb = _feedback(body)
-        text = _clean(_split_format(body.strip())[0])
+    for mark, body in _explode(block, "=~"):
+        fraction, body = _weight(_trim(body), 1.0 if mark == "=" else 0.0)
+        text, feedback = _answer_and_feedback(body)
         if not text:
             raise _Bad("an answer is empty")
-        answers.append(Answer(text=text, fraction=fraction, feedback=fb))
+        answers.append(Answer(text=text, fraction=fraction, feedback=feedback))
+    if len(answers) < 2:
+        raise _Bad("a multiple-choice question needs at least two answers")
     return answers
 
 
-def _numerical_answers(block: str) -> list[Answer]:
-    block = block[1:].strip()  # the leading '#'
-    parts = _split_marked(block, "=") if block.startswith("=") else [("=", block)]
+def _short_answers(block: str) -> list[Answer]:
     answers = []
-    for _mark, body in parts:
-        fraction, body = _weight(body.strip(), 1.0)
-        body, fb = _feedback(body)
-        spec = body.strip()
+    for _mark, body in _explode(block, "="):
+        fraction, body = _weight(_trim(body), 1.0)
+        text, feedback = _answer_and_feedback(body)
+        if not text:
+            raise _Bad("an answer is empty")
+        answers.append(Answer(text=text, fraction=fraction, feedback=feedback))
+    return answers
+
+
+def _any_number(fraction: float, feedback: str) -> Answer:
+    return Answer(text="*", fraction=fraction, feedback=feedback, min=-ANY_NUMBER, max=ANY_NUMBER)
+
+
+def _numerical_answers(block: str) -> list[Answer]:
+    block = block[1:]  # the leading '#'
+    # Everything from the first '~' is the feedback for any other number.
+    block, tilde, other = block.partition("~")
+    answers = []
+    for _mark, body in _explode(block, "="):
+        fraction, body = _weight(_trim(body), 1.0)
+        spec, feedback = _answer_and_feedback(body)
         if not spec:
             raise _Bad("a numerical answer is empty")
-        if ".." in spec:
+        if spec == "*":
+            answers.append(_any_number(fraction, feedback))
+        elif spec.find("..") > 0:
             low, high = spec.split("..", 1)
-            lo, hi = _number(low, "range start"), _number(high, "range end")
-            if lo > hi:
-                raise _Bad(f"range {_restore(spec)} runs backwards")
-            answers.append(Answer(text=f"{_fmt(lo)}..{_fmt(hi)}", fraction=fraction, feedback=fb, min=lo, max=hi))
+            lo, hi = sorted((_number(low, "range start"), _number(high, "range end")))
+            answers.append(Answer(text=f"{_fmt(lo)}..{_fmt(hi)}", fraction=fraction, feedback=feedback,
+                                  min=lo, max=hi))
         else:
-            value_text, _, tol_text = spec.partition(":")
+            value_text, tol_text = (spec.split(":", 1) if spec.find(":") > 0 else (spec, "0"))
             value = _number(value_text, "numerical answer")
-            tol = _number(tol_text, "tolerance") if tol_text.strip() else 0.0
-            answers.append(Answer(text=f"{_fmt(value)}:{_fmt(abs(tol))}", fraction=fraction, feedback=fb,
-                                  value=value, tolerance=abs(tol)))
+            tol = abs(_number(tol_text, "tolerance"))
+            answers.append(Answer(text=f"{_fmt(value)}:{_fmt(tol)}", fraction=fraction, feedback=feedback,
+                                  value=value, tolerance=tol))
+    if not answers:
+        raise _Bad("a numerical question needs at least one answer")
+    if tilde:
+        answers.append(_any_number(0.0, _answer_and_feedback(other)[1]))
     return answers
 
 
 def _matching_answers(block: str) -> list[Answer]:
     answers = []
-    for _mark, body in _split_marked(block, "="):
+    for _mark, body in _explode(block, "="):
+        body = _trim(body)
         if "->" not in body:
-            raise _Bad(f"matching pair '{_restore(body).strip()[:40]}' has no ->")
+            raise _Bad(f"matching pair '{_restore(body)[:40]}' has no ->")
         left, right = body.split("->", 1)
-        right, _fb = _feedback(right)
-        left_text = _clean(_split_format(left.strip())[0])
-        right_text = _clean(right)
+        # The right-hand side is plain text: no [format], no '#' feedback (as in Moodle).
+        left_text, right_text = _text(left), _trim(_restore(right))
         if not right_text:
             raise _Bad("a matching pair has nothing after ->")
         answers.append(Answer(text=left_text, fraction=1.0 if left_text else 0.0, match=right_text))
-    if sum(1 for a in answers if a.text) < 2:
-        raise _Bad("a matching question needs at least two pairs")
+    if len(answers) < 2 or not any(a.text for a in answers):
+        raise _Bad("a matching question needs at least two pairs (one may be a '= -> extra' distractor)")
     return answers
+
+
+def _true_false(q: Question, block: str) -> None:
+    parts = block.split("#", 2) + ["", ""]
+    flag, wrong, right = _text(_trim(parts[0])), _text(_trim(parts[1])), _text(_trim(parts[2]))
+    q.type = "truefalse"
+    q.correct = flag in ("T", "TRUE")
+    q.answers = [Answer("true", 1.0 if q.correct else 0.0, right if q.correct else wrong),
+                 Answer("false", 0.0 if q.correct else 1.0, wrong if q.correct else right)]
 
 
 def _find_block(text: str) -> tuple[int, int] | None:
@@ -221,80 +271,81 @@ def _find_block(text: str) -> tuple[int, int] | None:
     if start == -1 and end == -1:
         return None
     if start == -1 or end == -1 or end < start:
-        raise _Bad("unbalanced braces: an answer block needs both { and }")
+        raise _Bad("unbalanced braces: an answer block needs both { and } (write \\{ \\} for braces in text)")
     if "{" in text[start + 1:end]:
-        raise _Bad("an answer block is opened twice")
+        raise _Bad("an answer block is opened twice (write \\{ for a brace in text)")
     if "{" in text[end + 1:] or "}" in text[end + 1:]:
-        raise _Bad("only one answer block is allowed per question")
+        raise _Bad("only one answer block is allowed per question (separate questions with a blank line)")
     return start, end
 
 
+_TAG_RE = re.compile(r"<(?![\s<])[^>]*(?:>|$)")
+
+
 def _default_name(text: str) -> str:
-    plain = re.sub(r"<[^>]*>", " ", text)
-    plain = " ".join(plain.split())
-    return plain[:80] or "question"
+    """Moodle's default name: the text shortened to 80 characters, tags stripped."""
+    plain = _TAG_RE.sub("", text)
+    if len(plain) > 80:
+        # Moodle's shorten_text: cut after the last space or '.' (or any character
+        # of three or more UTF-8 bytes) within 77 characters, then add '...'.
+        cut = 77
+        while cut > 0:
+            ch = plain[cut]
+            if ch in ". " or len(ch.encode("utf-8")) > 2:
+                cut += 1
+                break
+            cut -= 1
+        if cut == 0 or cut > 77:
+            cut = 77
+        plain = plain[:cut] + "..."
+    return _trim(plain) or "question"
 
 
 def _parse_question(raw: str, category: str, line: int) -> Question:
-    text = _protect(raw).strip()
+    text = _protect(_trim(raw))
     name = ""
     if text.startswith("::"):
-        end = text.find("::", 2)
-        if end == -1:
-            raise _Bad("the question name is not closed with ::")
-        name = _clean(text[2:end])
-        text = text[end + 2:].strip()
-    text, fmt = _split_format(text)
-    fmt = fmt or "moodle"
+        text = text[2:]
+        end = text.find("::")
+        if end != -1:  # without a closing '::' Moodle drops the '::' and names the question itself
+            name = _trim(_restore(text[:end]))
+            text = _trim(text[end + 2:])
     block = _find_block(text)
     if block is None:
-        body = _clean(text)
+        body, fmt = _split_format(text)
+        body = _trim(_restore(body))
         if not body:
             raise _Bad("the question has no text")
-        return Question("description", name or _default_name(body), body, fmt, category, line=line)
+        return Question("description", name or _default_name(body), body, fmt or "moodle", category, line=line)
     start, end = block
-    answer_text = text[start + 1:end].strip()
-    before, after = text[:start], text[end + 1:]
-    missing_word = bool(after.strip())
-    # As Moodle does: the block is replaced in place by the gap, spaces as written.
-    question_text = _restore((before + GAP + after).strip()) if missing_word else _clean(before)
+    answer_text = _trim(text[start + 1:end])
+    # Text after the block makes a missing-word question: the block becomes the gap.
+    missing_word = not text.endswith("}")
+    question_text = text[:start] + (GAP if missing_word else "") + text[end + 1:]
+    question_text, fmt = _split_format(question_text)
     general = ""
-    if "####" in answer_text:
-        answer_text, general = answer_text.split("####", 1)
-        answer_text = answer_text.strip()
-        general = _clean(_split_format(general)[0])
-    q = Question("essay", name, question_text, fmt, category, general, line=line, missing_word=missing_word)
+    gf_at = answer_text.rfind("####")  # the last '####', as in Moodle
+    if gf_at != -1:
+        general = _text(answer_text[gf_at + 4:])
+        answer_text = _trim(answer_text[:gf_at])
+    q = Question("essay", name, _trim(_restore(question_text)), fmt or "moodle", category, general,
+                 line=line, missing_word=missing_word)
     if not answer_text:
         q.type = "essay"
     elif answer_text.startswith("#"):
         q.type = "numerical"
         q.answers = _numerical_answers(answer_text)
     elif "~" in answer_text:
-        q.answers = _choice_answers(answer_text)
         q.type = "multichoice" if "=" in answer_text else "multiresponse"
-        if len(q.answers) < 2:
-            raise _Bad("a multiple-choice question needs at least two answers")
+        q.answers = _choice_answers(answer_text)
     elif "=" in answer_text and "->" in answer_text:
         q.type = "matching"
         q.answers = _matching_answers(answer_text)
+    elif _trim(answer_text.partition("#")[0]) in TRUE_FALSE:  # case-sensitive, as in Moodle
+        _true_false(q, answer_text)
     else:
-        head, fb_wrong, fb_right = answer_text, "", ""
-        if "#" in answer_text:
-            head, rest = answer_text.split("#", 1)
-            fb_wrong, _, fb_right = rest.partition("#")
-        flag = _restore(head).strip().lower()
-        if flag in ("t", "true", "f", "false"):
-            q.type = "truefalse"
-            q.correct = flag in ("t", "true")
-            fb_wrong = _clean(_split_format(fb_wrong)[0])
-            fb_right = _clean(_split_format(fb_right)[0])
-            q.answers = [Answer("true", 1.0 if q.correct else 0.0, fb_right if q.correct else fb_wrong),
-                         Answer("false", 0.0 if q.correct else 1.0, fb_wrong if q.correct else fb_right)]
-        else:
-            q.type = "shortanswer"
-            if not answer_text.startswith("="):
-                raise _Bad(f"cannot tell the question type from '{{{_restore(answer_text)[:40]}}}'")
-            q.answers = _choice_answers(answer_text)
+        q.type = "shortanswer"
+        q.answers = _short_answers(answer_text)
     if not q.text and not missing_word:
         raise _Bad("the question has no text")
     if not q.name:
@@ -314,7 +365,12 @@ def _decode(data: bytes, filename: str) -> str:
 
 
 def parse_gift(text: str | bytes, filename: str = "<gift>") -> list[Question]:
-    """Parse a GIFT file. Every problem is collected, then raised together as GiftError."""
+    """Parse a GIFT file. Every problem is collected, then raised together as GiftError.
+
+    Questions are separated by blank lines. A line starting with // is a comment
+    (inside a question it counts as a line holding one space, as in Moodle). A
+    $CATEGORY: line sets the category of the questions after it.
+    """
     if isinstance(text, bytes):
         text = _decode(text, filename)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -334,14 +390,16 @@ def parse_gift(text: str | bytes, filename: str = "<gift>") -> list[Question]:
         chunk = []
 
     for number, line in enumerate(text.split("\n"), start=1):
-        stripped = line.strip()
+        stripped = _trim(line)
         if not stripped:
             flush()
             continue
         if stripped.startswith("//"):
+            if chunk:
+                chunk.append(" ")
             continue
         if stripped.startswith("$CATEGORY:") and not chunk:
-            category = stripped[len("$CATEGORY:"):].strip()
+            category = _trim(stripped[len("$CATEGORY:"):])
             continue
         if not chunk:
             chunk_line = number
@@ -367,15 +425,32 @@ def escape(text: str) -> str:
     return out.replace("\n", "\\n")
 
 
+def _formatted(text: str, fmt: str) -> str:
+    """Escape a text that Moodle reads with parse_text_with_format.
+
+    Text that itself starts with '[html]' (say) gets an explicit format in front,
+    so that the reader does not take its start for the format.
+    """
+    prefix = f"[{fmt}]" if _FORMAT_RE.match(text) else ""
+    return prefix + escape(text)
+
+
 def _weight_text(fraction: float) -> str:
     return f"%{_fmt(round(fraction * 100, 5))}%"
 
 
-def _fb(text: str) -> str:
-    return f"#{escape(text)}" if text else ""
+def _weighted(fraction: float, default: float, text: str) -> str:
+    """The %weight% in front of an answer; written when it is not the default, or when
+    the answer itself starts with '%' (it would be read as a weight)."""
+    return "" if fraction == default and not text.startswith("%") else _weight_text(fraction)
 
 
 def _answers_block(q: Question) -> str:
+    fmt = q.text_format
+
+    def fb(text: str) -> str:
+        return f"#{_formatted(text, fmt)}" if text else ""
+
     if q.type == "essay":
         return ""
     if q.type == "truefalse":
@@ -384,53 +459,58 @@ def _answers_block(q: Question) -> str:
         out = "TRUE" if q.correct else "FALSE"
         fb_wrong, fb_right = (wrong.feedback if wrong else ""), (right.feedback if right else "")
         if fb_wrong or fb_right:
-            out += f"#{escape(fb_wrong)}"
+            out += f"#{_formatted(fb_wrong, fmt)}"
             if fb_right:
-                out += f"#{escape(fb_right)}"
+                out += f"#{_formatted(fb_right, fmt)}"
         return out
     if q.type == "numerical":
         parts = []
         for a in q.answers:
-            spec = f"{_fmt(a.min)}..{_fmt(a.max)}" if a.min is not None else \
-                f"{_fmt(a.value)}:{_fmt(a.tolerance or 0.0)}"
-            weight = "" if a.fraction == 1.0 else _weight_text(a.fraction)
-            parts.append(f"={weight}{spec}{_fb(a.feedback)}")
+            if a.text == "*":
+                spec = "*"
+            elif a.min is not None:
+                spec = f"{_fmt(a.min)}..{_fmt(a.max)}"
+            else:
+                spec = f"{_fmt(a.value)}:{_fmt(a.tolerance or 0.0)}"
+            parts.append(f"={_weighted(a.fraction, 1.0, spec)}{spec}{fb(a.feedback)}")
         return "#" + " ".join(parts)
     if q.type == "matching":
-        return " ".join(f"={escape(a.text)} -> {escape(a.match or '')}" for a in q.answers)
+        return " ".join(f"={_formatted(a.text, fmt)} -> {escape(a.match or '')}" for a in q.answers)
     if q.type == "shortanswer":
-        return " ".join(
-            f"={'' if a.fraction == 1.0 else _weight_text(a.fraction)}{escape(a.text)}{_fb(a.feedback)}"
-            for a in q.answers)
+        return " ".join(f"={_weighted(a.fraction, 1.0, a.text)}{_formatted(a.text, fmt)}{fb(a.feedback)}"
+                        for a in q.answers)
     if q.type == "multichoice":
+        # One '=' (the best answer) makes it single choice; every other answer takes
+        # '~' so that the block always holds a '~' (a block of '=' only is a short answer).
         best = max(range(len(q.answers)), key=lambda i: q.answers[i].fraction)
         parts = []
         for i, a in enumerate(q.answers):
-            if i == best or a.fraction == 1.0:
-                mark = "=" + ("" if a.fraction == 1.0 else _weight_text(a.fraction))
+            if i == best:
+                mark = "=" + _weighted(a.fraction, 1.0, a.text)
             else:
-                mark = "~" + ("" if a.fraction == 0.0 else _weight_text(a.fraction))
-            parts.append(f"{mark}{escape(a.text)}{_fb(a.feedback)}")
+                mark = "~" + _weighted(a.fraction, 0.0, a.text)
+            parts.append(f"{mark}{_formatted(a.text, fmt)}{fb(a.feedback)}")
         return " ".join(parts)
     if q.type == "multiresponse":
-        return " ".join(f"~{'' if a.fraction == 0.0 else _weight_text(a.fraction)}{escape(a.text)}{_fb(a.feedback)}"
+        return " ".join(f"~{_weighted(a.fraction, 0.0, a.text)}{_formatted(a.text, fmt)}{fb(a.feedback)}"
                         for a in q.answers)
     raise ValueError(f"cannot export question type {q.type}")
 
 
 def export_question(q: Question) -> str:
     head = f"::{escape(q.name)}::"
-    if q.text_format != "moodle":
+    text = escape(q.text)
+    if q.text_format != "moodle" or _FORMAT_RE.match(q.text):
         head += f"[{q.text_format}]"
     if q.type == "description":
-        return head + escape(q.text)
+        return head + text
     block = _answers_block(q)
     if q.general_feedback:
-        block += f"####{escape(q.general_feedback)}"
+        block += f"####{_formatted(q.general_feedback, q.text_format)}"
     if q.missing_word and GAP in q.text:
         before, after = q.text.split(GAP, 1)
         return f"{head}{escape(before)}{{{block}}}{escape(after)}"
-    return f"{head}{escape(q.text)} {{{block}}}"
+    return f"{head}{text} {{{block}}}"
 
 
 def export_gift(questions: list[Question]) -> str:

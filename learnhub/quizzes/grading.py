@@ -60,6 +60,16 @@ def parse_number(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _within(answer: dict, number: float) -> bool:
+    if answer.get("min") is not None:
+        low, high = answer["min"], answer["max"]
+    else:
+        tol = abs(answer.get("tolerance") or 0.0)
+        low, high = answer["value"] - tol, answer["value"] + tol
+    eps = 1e-9 * max(1.0, abs(low), abs(high))
+    return low - eps <= number <= high + eps
+
+
 def _clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
@@ -95,10 +105,8 @@ def grade(qtype: str, data: dict, response: dict | None) -> Outcome:
         given = normalise_text(response.get("text") or "")
         if not given:
             return Outcome(0.0, [], False)
-        best = None
-        for answer in data.get("answers", []):
-            if _wildcard_match(answer["text"], given) and (best is None or answer["fraction"] > best["fraction"]):
-                best = answer
+        # As Moodle: the first answer in the bank's order that matches decides.
+        best = next((a for a in data.get("answers", []) if _wildcard_match(a["text"], given)), None)
         if best is None:
             return Outcome(0.0, [], True)
         return Outcome(_clamp(best["fraction"]), [best["feedback"]] if best.get("feedback") else [], True)
@@ -106,16 +114,7 @@ def grade(qtype: str, data: dict, response: dict | None) -> Outcome:
         number = parse_number(response.get("text") or "")
         if number is None:
             return Outcome(0.0, [], bool((response.get("text") or "").strip()))
-        best = None
-        for answer in data.get("answers", []):
-            if answer.get("min") is not None:
-                low, high = answer["min"], answer["max"]
-            else:
-                tol = abs(answer.get("tolerance") or 0.0)
-                low, high = answer["value"] - tol, answer["value"] + tol
-            eps = 1e-9 * max(1.0, abs(low), abs(high))
-            if low - eps <= number <= high + eps and (best is None or answer["fraction"] > best["fraction"]):
-                best = answer
+        best = next((a for a in data.get("answers", []) if _within(a, number)), None)
         if best is None:
             return Outcome(0.0, [], True)
         return Outcome(_clamp(best["fraction"]), [best["feedback"]] if best.get("feedback") else [], True)

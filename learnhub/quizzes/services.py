@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..catalog.models import Course
-from ..content import render_markdown, render_plain, sanitize
+from ..content import RENDER_VERSION, render_markdown, render_plain, sanitize
 from ..extensions import db
 from ..models_base import utcnow
 from . import gift
@@ -36,6 +36,9 @@ class QuizError(ValueError):
 
 # --- rendering question text through the lesson pipeline ------------------
 
+_SINGLE_PARAGRAPH = re.compile(r"<p>((?:(?!</?p[\s>]).)*)</p>", re.S)
+
+
 def render_text(text: str, fmt: str, inline: bool = False) -> str:
     if fmt == "markdown":
         out = render_markdown(text).html.strip()
@@ -45,8 +48,12 @@ def render_text(text: str, fmt: str, inline: bool = False) -> str:
         if fmt == "moodle" and not inline and "<p" not in text.lower():
             text = "".join(f"<p>{p.strip()}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
         out = sanitize(text.replace("\n", "<br>") if fmt == "moodle" else text)
-    if inline and out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
-        out = out[3:-4]
+    if inline:
+        # One bare paragraph is unwrapped so the text sits inside the page's own element;
+        # anything with several blocks stays whole, or the page's markup would be torn.
+        single = _SINGLE_PARAGRAPH.fullmatch(out)
+        if single:
+            out = single.group(1)
     return out
 
 
@@ -84,6 +91,17 @@ def _stamp(q: gift.Question) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _render_into(question: Question, q: gift.Question) -> None:
+    payload = dataclasses.asdict(q)
+    payload.pop("line", None)
+    data = _question_data(q)
+    data["gift"] = payload
+    data["render_version"] = RENDER_VERSION
+    question.data = data
+    question.text_html = render_text(q.text, q.text_format)
+    question.general_feedback_html = render_text(q.general_feedback, q.text_format) if q.general_feedback else ""
+
+
 def sync_quiz(course: Course, spec: QuizSpec, report) -> None:
     """Quiz settings and questions of one course; changed questions get a new version."""
     quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
@@ -115,6 +133,10 @@ def sync_quiz(course: Course, spec: QuizSpec, report) -> None:
         if existing is not None and existing.source_hash == stamp:
             if existing.position != position:
                 existing.position = position
+            if (existing.data or {}).get("render_version") != RENDER_VERSION:
+                # Same question, newer rendering pipeline: re-render in place, same version.
+                _render_into(existing, q)
+                report.updated.append(f"{course.slug}/q:{key}")
             continue
         version = 1
         if existing is not None:
@@ -123,15 +145,10 @@ def sync_quiz(course: Course, spec: QuizSpec, report) -> None:
             report.updated.append(f"{course.slug}/q:{key}")
         else:
             report.created.append(f"{course.slug}/q:{key}")
-        payload = dataclasses.asdict(q)
-        payload.pop("line", None)
-        data = _question_data(q)
-        data["gift"] = payload
-        db.session.add(Question(
-            course_id=course.id, key=key[:200], name=q.name[:300], category=q.category[:300], qtype=q.type,
-            text_html=render_text(q.text, q.text_format), general_feedback_html=(
-                render_text(q.general_feedback, q.text_format) if q.general_feedback else ""),
-            data=data, source_hash=stamp, position=position, version=version))
+        question = Question(course_id=course.id, key=key[:200], name=q.name[:300], category=q.category[:300],
+                            qtype=q.type, source_hash=stamp, position=position, version=version)
+        _render_into(question, q)
+        db.session.add(question)
     for key, question in current.items():
         if key not in keys:
             question.retired_at = utcnow()
