@@ -76,6 +76,7 @@ def main() -> None:
             measure(bare_port, "/", seconds=1)
             measure(app_port, path, {"Cookie": cookie}, seconds=1)
             bare = measure(bare_port, "/", seconds=SECONDS)
+            floor = measure(app_port, "/healthz", seconds=SECONDS)
             lesson = measure(app_port, path, {"Cookie": cookie}, seconds=SECONDS)
         finally:
             bare_proc.terminate()
@@ -83,6 +84,7 @@ def main() -> None:
         app_proc.terminate()
     print(f"lesson page {path}: {size} bytes")
     print(f"bare Flask page (same size): {bare:8.1f} req/s")
+    print(f"app floor (/healthz, 1 query): {floor:8.1f} req/s  (the app's per-request plumbing)")
     print(f"lesson page (logged in):     {lesson:8.1f} req/s")
     print(f"ratio lesson/bare: {lesson / bare:.2f}  (target: well over 0.5)")
 

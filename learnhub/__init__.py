@@ -29,6 +29,10 @@ def create_app(config: type | dict | None = None) -> Flask:
             "sqlite:///" + os.path.join(app.instance_path, "learnhub.db"))
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A server database may drop idle connections (restart, failover): test each one
+        # before use. An embedded SQLite file cannot, so it is spared a query per request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=14))
 
     if app.config.get("PROXY_FIX"):

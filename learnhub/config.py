@@ -50,7 +50,7 @@ def normalise_database_url(url: str) -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = None  # filled in by create_app (needs the instance path)
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # create_app adds pool_pre_ping for server databases
     COURSES_DIR = os.environ.get("LEARNHUB_COURSES_DIR", str(PROJECT_ROOT / "courses"))
     QUIZZES_DIR = os.environ.get("LEARNHUB_QUIZZES_DIR", str(PROJECT_ROOT / "quizzes"))
     BABEL_DEFAULT_LOCALE = "vi"
