@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..content import RENDER_VERSION, render_markdown, word_count
 from ..extensions import db
-from ..models_base import utcnow
+from ..models_base import insert_ignoring_duplicates, utcnow
 from .loader import ContentError, ContentProblem, CourseSource, PageSource, load_tree
 from .models import ContentPage, Course, Lesson, LessonProgress
 
@@ -79,6 +78,9 @@ def sync_content(root: str, quizzes_root: str | None = None, progress=None) -> S
             report.retired.append(slug)
     _sync_pages(pages, report)
     db.session.flush()
+    # Lessons added or retired, or a quiz's rules changed, change who has completed what.
+    from .completion import refresh_completions
+    refresh_completions()
     return report
 
 
@@ -238,26 +240,14 @@ def mark_lesson_done(user_id: int, lesson: Lesson) -> bool:
     Idempotent under double clicks and concurrent requests: the insert
     ignores a row that already exists instead of failing.
     """
-    dialect = db.session.get_bind().dialect.name
-    values = {"user_id": user_id, "lesson_id": lesson.id, "completed_at": utcnow()}
-    if dialect == "postgresql":
-        stmt = postgresql.insert(LessonProgress).values(**values).on_conflict_do_nothing(
-            index_elements=["user_id", "lesson_id"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(LessonProgress).values(**values).on_conflict_do_nothing(
-            index_elements=["user_id", "lesson_id"])
-    else:  # pragma: no cover - other backends are not supported targets
-        if db.session.scalar(select(LessonProgress.id).where(
-                and_(LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))):
-            return False
-        db.session.add(LessonProgress(**values))
-        db.session.flush()
-        return True
-    # RETURNING rather than rowcount: drivers disagree on rowcount for ON CONFLICT.
-    inserted = db.session.execute(stmt.returning(LessonProgress.id)).first() is not None
+    inserted = bool(insert_ignoring_duplicates(
+        LessonProgress, [{"user_id": user_id, "lesson_id": lesson.id, "completed_at": utcnow()}],
+        ["user_id", "lesson_id"]))
     if inserted:
-        from ..certificates.services import issue_certificate_if_eligible
         from ..auth.models import User
+        from ..certificates.services import issue_certificate_if_eligible
+        from .completion import refresh_completions
+        refresh_completions(course_id=lesson.course_id, user_id=user_id)
         issue_certificate_if_eligible(db.session.get(User, user_id))
     return inserted
 

@@ -344,9 +344,12 @@ def _update_result(attempt: QuizAttempt, now: datetime) -> None:
         from ..audit.services import record
         from ..auth.models import User
         from ..certificates.services import issue_certificate_if_eligible
+        from ..catalog.completion import refresh_completions
         record("quiz.result", "quiz_attempt", attempt.id, subject_id=attempt.user_id,
                data={"quiz": attempt.quiz_id, "number": attempt.number, "percent": attempt.percent,
                      "passed": attempt.passed})
+        quiz = db.session.get(Quiz, attempt.quiz_id)
+        refresh_completions(course_id=quiz.course_id, user_id=attempt.user_id)
         issue_certificate_if_eligible(db.session.get(User, attempt.user_id))
 
 

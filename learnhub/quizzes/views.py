@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from ..auth.decorators import roles_required
 from ..auth.models import Role
 from ..catalog.models import Course
+from ..catalog.completion import refresh_completions
 from ..catalog.services import course_by_slug
 from ..extensions import db
 from ..models_base import utcnow
@@ -158,6 +159,7 @@ def settings(slug: str):
         form.populate_obj(quiz)
         quiz.edited_by_id = current_user.id
         quiz.edited_at = utcnow()
+        refresh_completions(course_id=course.id)  # the grading method decides who has passed
         db.session.commit()
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for("quizzes.settings", slug=slug))

@@ -7,16 +7,11 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.services import officials_in_scope, sees_everything
-from ..catalog.models import Course, Lesson, LessonProgress
-from ..catalog.completion import completions
+from ..catalog.models import Course, CourseCompletion, Lesson, LessonProgress
 from ..catalog.services import active_courses
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.services import subtree_condition
-
-
-def _completions():
-    return completions()
 
 
 @dataclass
@@ -40,7 +35,7 @@ class CompletionReport:
 def completion_by_unit(viewer: User) -> CompletionReport:
     """Officials and completions per unit one level below the viewer's scope.
 
-    Two GROUP BY queries over the officials' own units, then a roll-up over
+    Two GROUP BY queries over the officials and their stored completions, then a roll-up over
     units (a few hundred at most), never over officials.
     """
     scope = None if sees_everything(viewer) else viewer.unit
@@ -59,12 +54,11 @@ def completion_by_unit(viewer: User) -> CompletionReport:
     officials = officials_in_scope(viewer).where(User.is_active_account.is_(True)).subquery()
     per_unit = dict(db.session.execute(
         select(officials.c.unit_id, func.count()).group_by(officials.c.unit_id)).all())
-    done = _completions()
     per_unit_course: dict[tuple[int, int], int] = {
         (unit_id, course_id): n for unit_id, course_id, n in db.session.execute(
-            select(officials.c.unit_id, done.c.course_id, func.count())
-            .join(done, done.c.user_id == officials.c.id)
-            .group_by(officials.c.unit_id, done.c.course_id))}
+            select(officials.c.unit_id, CourseCompletion.course_id, func.count())
+            .join(CourseCompletion, CourseCompletion.user_id == officials.c.id)
+            .group_by(officials.c.unit_id, CourseCompletion.course_id))}
     unit_paths = dict(db.session.execute(
         select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(set(per_unit)))).all()) if per_unit else {}
 
@@ -106,12 +100,12 @@ def officials_page(viewer: User, page: int, per_page: int = 50, unit_id: int | N
     users = list(db.session.scalars(stmt.order_by(User.full_name, User.id)
                                     .offset((page - 1) * per_page).limit(per_page)))
     ids = [u.id for u in users]
-    done = _completions()
     completed: dict[int, set[int]] = {}
     lessons: dict[int, int] = {}
     if ids:
         for user_id, course_id in db.session.execute(
-                select(done.c.user_id, done.c.course_id).where(done.c.user_id.in_(ids))):
+                select(CourseCompletion.user_id, CourseCompletion.course_id)
+                .where(CourseCompletion.user_id.in_(ids))):
             completed.setdefault(user_id, set()).add(course_id)
         lessons = dict(db.session.execute(
             select(LessonProgress.user_id, func.count()).join(Lesson, Lesson.id == LessonProgress.lesson_id)
