@@ -17,7 +17,8 @@ import nh3
 # Bump when the pipeline changes output, so the next sync re-renders everything.
 # 2: ids kept clear of the app's own ids, code classes limited to language-*, no
 #    protocol-relative URLs, no id on <a>, TOC labels no longer double-escaped.
-RENDER_VERSION = "2"
+#    3: every table inside a scrolling wrapper, so a wide one never widens a phone's page.
+RENDER_VERSION = "3"
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup",
@@ -44,7 +45,7 @@ _ALLOWED_ATTRIBUTES = {
 }
 _ALLOWED_CLASSES = {
     "div": {"admonition", "note", "tip", "warning", "example", "important", "danger",
-            "caution", "footnote", "toc"},
+            "caution", "footnote", "toc", "table-wrap"},
     "p": {"admonition-title"},
     "span": {"gap"},
 }
@@ -194,7 +195,12 @@ def render_markdown(text: str) -> Rendered:
     )
     body = md.convert(text)
     toc = _toc_html(getattr(md, "toc_tokens", []))
-    return Rendered(html=sanitize(body), toc_html=sanitize(toc))
+    return Rendered(html=_wrap_tables(sanitize(body)), toc_html=sanitize(toc))
+
+
+def _wrap_tables(html_text: str) -> str:
+    # Sanitised tables carry no attributes, so "<table>" is exact; the wrapper scrolls sideways.
+    return html_text.replace("<table>", '<div class="table-wrap"><table>').replace("</table>", "</table></div>")
 
 
 def render_plain(text: str) -> str:

@@ -483,3 +483,15 @@ def test_behind_a_proxy_badge_ids_use_the_public_address(app):
         "X-Forwarded-Proto": "https", "X-Forwarded-Host": "iso.bacgiang.gov.vn"}).get_json(force=True)
     assert issuer["id"] == "https://iso.bacgiang.gov.vn/badges/issuer"
     assert issuer["revocationList"] == "https://iso.bacgiang.gov.vn/badges/revocations"
+
+
+def test_check_in_code_page_shows_the_code_and_a_projector_sized_qr(client, db, programme, login_as):
+    session = the_session(db, programme)
+    login_as("trainer")
+    page = client.get(f"/sessions/{session.id}/code").get_data(as_text=True)
+    assert session.checkin_code in page and "/check-in" in page
+    svg = re.search(r"<svg[^>]*>", page).group(0)
+    # Scales with the screen (a viewBox, no fixed size) and keeps the standard 4-module quiet zone.
+    assert "viewBox" in svg and 'width="' not in svg
+    side = int(re.search(r'viewBox="0 0 (\d+)', svg).group(1))
+    assert side % 3 == 0 and (side // 3 - 8) % 4 == 1  # QR sides are 4k+17 modules, plus 2×4 border

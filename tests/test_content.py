@@ -51,7 +51,7 @@ def test_markdown_features_survive_sanitising():
         '!!! note "Ghi nhớ"\n    nội dung\n\n```\ncode <b>x</b>\n```\n\n[link](https://example.org)\n')
     html = rendered.html
     assert '<h2 id="phan-mot">Phần một</h2>' in html
-    assert "<table>" in html and "<th>a</th>" in html
+    assert '<div class="table-wrap"><table>' in html and "<th>a</th>" in html and "</table></div>" in html
     assert '<div class="admonition note">' in html and "admonition-title" in html
     assert "<pre><code>code &lt;b&gt;x&lt;/b&gt;" in html
     assert 'href="https://example.org"' in html
@@ -110,7 +110,7 @@ OK_ATTRS = {
 }
 OK_CLASSES = {
     "div": {"admonition", "note", "tip", "warning", "example", "important", "danger",
-            "caution", "footnote", "toc"},
+            "caution", "footnote", "toc", "table-wrap"},
     "p": {"admonition-title"},
     "span": {"gap"},
 }

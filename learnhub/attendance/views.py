@@ -187,7 +187,7 @@ def show_code(session_id: int):
     from ..certificates.documents import qr_svg
     session = _session(session_id)
     url = url_for("attendance.check_in_view", code=session.checkin_code, _external=True)
-    return render_template("attendance/code.html", session=session, url=url, qr=qr_svg(url))
+    return render_template("attendance/code.html", session=session, url=url, qr=qr_svg(url, scalable=True))
 
 
 @bp.route("/check-in", methods=["GET", "POST"])

@@ -17,8 +17,11 @@ from .models import Certificate
 OB_CONTEXT = "https://w3id.org/openbadges/v2"
 
 
-def qr_svg(data: str) -> str:
-    return segno.make(data, error="m").svg_inline(scale=3, border=1, dark="#000", light="#fff")
+def qr_svg(data: str, scalable: bool = False) -> str:
+    """Inline SVG with the standard four-module quiet zone. ``scalable`` leaves out the
+    size (a viewBox instead), so CSS can blow it up for a projector."""
+    return segno.make(data, error="m").svg_inline(scale=3, border=4, dark="#000", light="#fff",
+                                                  omitsize=scalable)
 
 
 def verify_url(cert: Certificate) -> str:
