@@ -63,3 +63,32 @@ def test_quiz_survives_reload_and_return_then_review(site, db, page):
     # No answer key was ever sent before submission: the attempt page had no fractions.
     db.session.expire_all()
     assert db.session.get(QuizAttempt, attempt.id).state in ("graded", "needs_grading")
+
+
+def test_answers_given_offline_survive_a_closed_tab(site, db, page):
+    official = factories.make_user("official", unit_code="D217-01")
+    log_in(page, site, official.username)
+    page.goto(f"{site}/courses/iso-co-ban/quiz")
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    attempt_url = page.url
+    attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.user_id == official.id))
+    pairs = [(k, v) for k, v in answer_form(attempt).items(multi=True) if not k.endswith("-shown")]
+    slot = pairs[0][0].split("-")[0]
+    first = [(k, v) for k, v in pairs if k.split("-")[0] == slot]
+    page.context.set_offline(True)
+    fill(page, first)
+    expect(page.locator("#save-status")).to_contain_text("Chưa lưu", timeout=10000)
+    page.close()  # the tab is closed before the connection comes back
+    saved = db.session.scalar(select(AttemptAnswer.response).where(
+        AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot == int(slot[1:])))
+    assert not saved
+    context = page.context
+    context.set_offline(False)
+    again = context.new_page()
+    again.goto(attempt_url)
+    expect(again.locator("#save-status")).to_contain_text("Đã lưu lúc", timeout=10000)
+    db.session.expire_all()
+    saved = db.session.scalar(select(AttemptAnswer.response).where(
+        AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot == int(slot[1:])))
+    assert saved
