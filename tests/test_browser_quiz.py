@@ -23,15 +23,20 @@ def site(app, db, units, server_url):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
-def test_quiz_survives_reload_and_return_then_review(site, db, page):
+def start_quiz(site, db, page):
+    """An official logs in and starts the quiz: (attempt page URL, attempt, right answers)."""
     official = factories.make_user("official", unit_code="D217-01")
     log_in(page, site, official.username)
     page.goto(f"{site}/courses/iso-co-ban/quiz")
     with page.expect_navigation():
         page.locator("main button[type=submit]").click()
-    attempt_url = page.url
     attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.user_id == official.id))
     pairs = [(k, v) for k, v in answer_form(attempt).items(multi=True) if not k.endswith("-shown")]
+    return page.url, attempt, pairs
+
+
+def test_quiz_survives_reload_and_return_then_review(site, db, page):
+    attempt_url, attempt, pairs = start_quiz(site, db, page)
     first_slot = pairs[0][0].split("-")[0]
     first = [(k, v) for k, v in pairs if k.split("-")[0] == first_slot]
     fill(page, first)
@@ -66,14 +71,7 @@ def test_quiz_survives_reload_and_return_then_review(site, db, page):
 
 
 def test_answers_given_offline_survive_a_closed_tab(site, db, page):
-    official = factories.make_user("official", unit_code="D217-01")
-    log_in(page, site, official.username)
-    page.goto(f"{site}/courses/iso-co-ban/quiz")
-    with page.expect_navigation():
-        page.locator("main button[type=submit]").click()
-    attempt_url = page.url
-    attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.user_id == official.id))
-    pairs = [(k, v) for k, v in answer_form(attempt).items(multi=True) if not k.endswith("-shown")]
+    attempt_url, attempt, pairs = start_quiz(site, db, page)
     slot = pairs[0][0].split("-")[0]
     first = [(k, v) for k, v in pairs if k.split("-")[0] == slot]
     page.context.set_offline(True)
