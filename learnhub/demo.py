@@ -134,7 +134,7 @@ def seed_programme_demo() -> str:
     if certified:
         cert = active_certificate(certified[-1].id, programme.id)
         if cert is not None:
-            revoke(cert, admin, "Cấp nhầm: cán bộ đã chuyển công tác trước hội nghị (dữ liệu minh hoạ).")
+            revoke(cert, admin, "Cấp nhầm: cán bộ đã chuyển công tác trước hội nghị (dữ liệu minh họa).")
             revoked = 1
     count = sum(1 for o in certified if active_certificate(o.id, programme.id))
     codes = [active_certificate(o.id, programme.id).code for o in certified if active_certificate(o.id, programme.id)]

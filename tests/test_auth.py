@@ -133,7 +133,7 @@ def test_admin_creates_and_deactivates_an_account(client, db, login_as):
     assert db.session.get(User, user.id).is_active is False
     assert db.session.get(User, user.id).deactivated_by_id == admin.id
     own = client.post(f"/admin/users/{admin.id}/active", data={"active": "0"}, follow_redirects=True)
-    assert "Bạn không thể khoá tài khoản của chính mình" in own.get_data(as_text=True)
+    assert "Bạn không thể khóa tài khoản của chính mình" in own.get_data(as_text=True)
 
 
 def test_official_without_unit_is_refused(client, db, login_as):

@@ -42,8 +42,8 @@ def fill(page, pairs):
 def test_official_reads_a_lesson_and_progress_changes(site, units, page):
     official = factories.make_user("official", full_name="Nguyễn Thị Hoa")
     log_in(page, site, official.username)
-    assert page.locator("h1").inner_text() == "Khoá học"
-    card = page.locator(".card", has_text="ISO cơ bản (khoá thử)")
+    assert page.locator("h1").inner_text() == "Khóa học"
+    card = page.locator(".card", has_text="ISO cơ bản (khóa thử)")
     assert card.locator("progress").get_attribute("value") == "0"
 
     card.locator("h2 a").click()
@@ -60,7 +60,7 @@ def test_official_reads_a_lesson_and_progress_changes(site, units, page):
     assert page.locator("header .badge.done").is_visible()
 
     page.goto(f"{site}/")
-    card = page.locator(".card", has_text="ISO cơ bản (khoá thử)")
+    card = page.locator(".card", has_text="ISO cơ bản (khóa thử)")
     assert card.locator("progress").get_attribute("value") == "1"
     assert "1 trên 3" in card.inner_text()
 

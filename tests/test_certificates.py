@@ -91,12 +91,12 @@ def test_certificate_issued_in_the_transaction_that_completes_the_rule(db, progr
 
 
 def test_snapshot_and_expiry(db, programme):
-    official = factories.make_user("official", unit_code="D217-01", full_name="Nguyễn Thị Hoà", position="Công chức Tư pháp - hộ tịch")
+    official = factories.make_user("official", unit_code="D217-01", full_name="Nguyễn Thị Hòa", position="Công chức Tư pháp - hộ tịch")
     mark(the_session(db, programme), official, "present", by=None, source="roll_call")
     complete_course(db, official)
     db.session.commit()
     cert = active_certificate(official.id, programme.id)
-    assert cert.snapshot["name"] == "Nguyễn Thị Hoà"
+    assert cert.snapshot["name"] == "Nguyễn Thị Hòa"
     assert cert.snapshot["unit"].startswith("Thị trấn Vôi, Huyện Lạng Giang")
     assert cert.snapshot["modules"][0]["score"] == 100.0
     assert (cert.expires_at - cert.issued_at).days in range(729, 733)
@@ -301,7 +301,7 @@ def test_open_badges_hosted_assertion_badgeclass_issuer(client, db, programme):
     badge = _badge_json(client, assertion["badge"])
     assert badge["type"] == "BadgeClass" and badge["name"] == "Tập huấn ISO 2021 — cấp xã"
     assert isinstance(badge["description"], str) and badge["description"]
-    assert isinstance(badge["criteria"], dict) and "ISO cơ bản (khoá thử)" in badge["criteria"]["narrative"]
+    assert isinstance(badge["criteria"], dict) and "ISO cơ bản (khóa thử)" in badge["criteria"]["narrative"]
 
     image = client.get(_local(badge["image"]))
     assert image.status_code == 200 and image.mimetype == "image/svg+xml"

@@ -733,7 +733,7 @@ def _write(root: Path, rel: str, text: str | bytes) -> None:
 
 
 def _course(root: Path, slug="khoa", lessons=None):
-    _write(root, f"{slug}/course.md", "---\ntitle: Khoá\norder: 1\n---\nTổng quan\n")
+    _write(root, f"{slug}/course.md", "---\ntitle: Khóa\norder: 1\n---\nTổng quan\n")
     for name, body in (lessons or {"01-mot.md": "---\ntitle: Một\norder: 1\n---\nBài một\n"}).items():
         _write(root, f"{slug}/{name}", body)
 

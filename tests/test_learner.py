@@ -22,7 +22,7 @@ def text_of(response) -> str:
 def test_catalogue_shows_each_course_with_progress(client, courses, login_as):
     login_as("official")
     page = text_of(client.get("/"))
-    assert "ISO cơ bản (khoá thử)" in page
+    assert "ISO cơ bản (khóa thử)" in page
     assert "0 trên 3 bài đã học xong (0%)" in page
 
 

@@ -41,7 +41,7 @@ def test_province_member_sees_every_district(client, db, login_as):
 
 
 def test_completion_counts_by_unit(client, db, login_as):
-    course = Course(slug="k", title="Khoá K")
+    course = Course(slug="k", title="Khóa K")
     db.session.add(course)
     db.session.flush()
     lessons = [Lesson(course_id=course.id, slug=f"l{i}", title=f"L{i}", position=i) for i in range(2)]

@@ -43,7 +43,7 @@ def test_first_sync_creates_courses_lessons_and_pages(db, tree):
     report = sync_content(str(tree))
     db.session.commit()
     course = db.session.scalar(select(Course).where(Course.slug == "iso-co-ban"))
-    assert course.title == "ISO cơ bản (khoá thử)"
+    assert course.title == "ISO cơ bản (khóa thử)"
     assert [l.slug for l in course.lessons] == ["he-thong-la-gi", "bay-nguyen-tac", "pdca"]
     first = course.lessons[0]
     assert '<h2 id="khai-niem">Khái niệm</h2>' in first.body_html

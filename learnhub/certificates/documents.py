@@ -96,7 +96,7 @@ def badge_class_json(programme) -> dict:
 
 
 def _criteria(programme) -> str:
-    parts = [f"Hoàn thành khoá học: {c.title} (học hết các bài và đạt bài kiểm tra cuối khoá)."
+    parts = [f"Hoàn thành khóa học: {c.title} (học hết các bài và đạt bài kiểm tra cuối khóa)."
              for c in programme.courses]
     if programme.requires_attendance:
         parts.insert(0, "Tham dự hội nghị tập huấn.")
