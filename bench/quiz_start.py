@@ -77,7 +77,19 @@ def start_quiz(port: int, cookie: str, token: str) -> bool:
     return response.status == 302 and "/quiz/attempts/" in (response.getheader("Location") or "")
 
 
+def empty_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from learnhub.config import normalise_database_url
+    engine = create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def main() -> None:
+    if os.environ.get("DATABASE_URL"):
+        empty_database(os.environ["DATABASE_URL"])
     env = prepared_instance()
     env["RATELIMIT_LOGIN"] = "1000000 per minute"  # one address logs everyone in here
     make_officials(env, OFFICIALS)
