@@ -21,7 +21,7 @@ from markupsafe import Markup
 # Random per process, so no content (a username, a lesson) can ever contain a slot.
 CSRF_SLOT = "csrf" + secrets.token_hex(12)
 PATH_SLOT = "path" + secrets.token_hex(12)
-_MAX_ENTRIES = 2048
+_MAX_ENTRIES = 512  # a lesson body is ~10-20 KB: a few MB per worker at most
 
 _cache: dict[tuple, str] = {}
 
