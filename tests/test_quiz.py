@@ -254,6 +254,22 @@ def test_statistics_show_facility_per_question(client, db, quiz, login_as):
     login_as("trainer")
     page = client.get("/trainer/quizzes/iso-co-ban/statistics").get_data(as_text=True)
     assert "Độ phân biệt" in page
+    assert "Hãy xem lại câu này" not in page  # right for the strong, wrong for the weak: good questions
+
+
+def test_statistics_point_at_questions_nobody_gets_right(client, db, quiz, login_as):
+    for k in range(3):
+        official = factories.make_user("official")
+        attempt = start_attempt(official.id, quiz, seed=k)
+        save_answers(attempt, right_form(attempt, wrong=True))
+        finish_attempt(attempt)
+        for a in attempt.answers:
+            if a.needs_grading:
+                grade_essay(a, 0.0, "", official.id)
+        db.session.commit()
+    login_as("trainer")
+    page = client.get("/trainer/quizzes/iso-co-ban/statistics").get_data(as_text=True)
+    assert "Hãy xem lại câu này" in page
 
 
 def test_trainer_changes_settings_and_sync_keeps_them(app, client, db, quiz, login_as):

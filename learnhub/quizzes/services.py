@@ -427,6 +427,13 @@ class QuestionStats:
     facility: float | None        # mean score, 0..1
     discrimination: float | None  # correlation of this score with the rest of the attempt
 
+    @property
+    def needs_review(self) -> bool:
+        """Hard for nearly everyone, or answered no better by stronger attempts: often a
+        wrong key, an ambiguous wording or a topic the lessons do not teach."""
+        return ((self.facility is not None and self.facility < 0.3)
+                or (self.discrimination is not None and self.discrimination < 0.2))
+
 
 @dataclass
 class QuizStats:
