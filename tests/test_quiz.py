@@ -330,3 +330,13 @@ def test_inline_question_text_never_tears_the_page_markup():
     assert render_text("<p>Đúng</p>", "html", inline=True) == "Đúng"
     several = render_text('<p>a</p><p title="x">b</p>', "html", inline=True)
     assert several.count("<p") == several.count("</p>") == 2
+
+
+def test_settings_form_explains_bad_numbers_in_vietnamese(client, quiz, login_as):
+    login_as("trainer")
+    page = client.post("/trainer/quizzes/iso-co-ban/settings", data={
+        "questions_per_attempt": "sáu", "time_limit_minutes": "45", "max_attempts": "5", "pass_percent": "80%",
+        "grading": "highest", "review": "after_attempt"}).get_data(as_text=True)
+    assert "Hãy nhập một số nguyên." in page and "Hãy nhập một số." in page
+    assert "Not a valid" not in page
+    assert quiz.questions_per_attempt == 6  # nothing saved

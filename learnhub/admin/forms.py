@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
@@ -12,7 +12,7 @@ ROLE_CHOICES = [
 ]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(_l("Enter a username.")), Length(max=80)],
                            render_kw={"autocapitalize": "none"})
     full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=200)])
@@ -25,7 +25,7 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[
         FileRequired(_l("Choose a CSV file.")),
         FileAllowed(["csv", "txt"], _l("The file must be a .csv file."))])

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 
-class QuizSettingsForm(FlaskForm):
+class QuizSettingsForm(Form):
     questions_per_attempt = IntegerField(_l("Questions per attempt"), validators=[
         InputRequired(_l("Enter a number.")), NumberRange(1, 500, _l("From 1 to 500."))])
     shuffle_questions = BooleanField(_l("Shuffle the questions"))
