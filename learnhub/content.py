@@ -18,7 +18,8 @@ import nh3
 # 2: ids kept clear of the app's own ids, code classes limited to language-*, no
 #    protocol-relative URLs, no id on <a>, TOC labels no longer double-escaped.
 #    3: every table inside a scrolling wrapper, so a wide one never widens a phone's page.
-RENDER_VERSION = "3"
+#    4: the programme form's checkbox ids (courses-N, units-N) reserved.
+RENDER_VERSION = "4"
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup",
@@ -70,12 +71,13 @@ _RESERVED_IDS = frozenset({
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
     "remember", "review", "role", "shuffle_answers", "shuffle_questions",
     "time_limit_minutes", "unit_code", "username", "submit", "next", "action",
+    "courses", "units", "requires_attendance",
     # names whose clobbering would matter to any script
     "__proto__", "constructor", "prototype", "document", "window", "self", "top",
     "parent", "opener", "frames", "location", "name",
 })
 _RESERVED_ID_PATTERN = re.compile(
-    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status)-\d+"
+    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units)-\d+"
     r"|.*-(?:error|hint))", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 

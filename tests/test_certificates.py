@@ -495,3 +495,51 @@ def test_check_in_code_page_shows_the_code_and_a_projector_sized_qr(client, db, 
     assert "viewBox" in svg and 'width="' not in svg
     side = int(re.search(r'viewBox="0 0 (\d+)', svg).group(1))
     assert side % 3 == 0 and (side // 3 - 8) % 4 == 1  # QR sides are 4k+17 modules, plus 2×4 border
+
+
+def test_trainer_creates_a_programme_and_bad_input_is_explained_by_each_field(client, db, programme, login_as):
+    login_as("trainer")
+    course = course_by_slug("iso-co-ban")
+    district = factories.unit("218")
+    page = client.post("/programmes/new", data={
+        "title": "", "code": "Tập huấn!", "validity_months": "mười", "deadline": "31/12/2026"}).get_data(as_text=True)
+    for field, message in (("title", "Hãy nhập tên."), ("code", "Dùng từ 2 đến 60 chữ cái không dấu"),
+                           ("courses", "Hãy chọn ít nhất một khóa học bắt buộc."),
+                           ("units", "Hãy chọn ít nhất một đơn vị áp dụng."),
+                           ("validity_months", "Hãy nhập một số nguyên."), ("deadline", "Ngày không hợp lệ.")):
+        error = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', page)
+        assert error and message in error.group(1), field
+    assert "Not a valid" not in page
+    taken = client.post("/programmes/new", data={
+        "title": "Khác", "code": programme.code, "courses": str(course.id), "units": str(district.id),
+        "validity_months": "12"}).get_data(as_text=True)
+    assert re.search(r'id="code-error">[^<]*đã được dùng', taken)
+    response = client.post("/programmes/new", data={
+        "title": "Tập huấn ISO 2022 — Hiệp Hòa", "code": "iso-2022-hh", "courses": str(course.id),
+        "units": str(district.id), "requires_attendance": "y", "deadline": "2026-12-31", "validity_months": "24",
+        "issuer_name": "Ban Chỉ đạo ISO tỉnh"})
+    assert response.headers["Location"].endswith("/programmes/iso-2022-hh")
+    from learnhub.attendance.models import TrainingProgramme
+    created = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == "iso-2022-hh"))
+    assert [c.slug for c in created.courses] == ["iso-co-ban"] and [u.code for u in created.target_units] == ["218"]
+    assert created.validity_months == 24 and str(created.deadline) == "2026-12-31"
+
+
+def test_trainer_creates_a_session_and_bad_times_are_explained(client, db, programme, login_as):
+    login_as("trainer")
+    district = factories.unit("217")
+    page = client.post(f"/programmes/{programme.code}/sessions/new", data={
+        "title": "Hội nghị", "unit": str(district.id), "starts_at": "2026-12-01T08:00",
+        "ends_at": "2026-12-01T07:00", "grace_minutes": "30"}).get_data(as_text=True)
+    assert re.search(r'id="ends_at-error">[^<]*kết thúc phải sau giờ bắt đầu', page)
+    page = client.post(f"/programmes/{programme.code}/sessions/new", data={
+        "title": "Hội nghị", "unit": str(district.id), "starts_at": "mai", "ends_at": "",
+        "grace_minutes": "-5"}).get_data(as_text=True)
+    assert 'id="starts_at-error"' in page and 'id="ends_at-error"' in page and 'id="grace_minutes-error"' in page
+    response = client.post(f"/programmes/{programme.code}/sessions/new", data={
+        "title": "Hội nghị tập huấn lần 2", "unit": str(district.id), "venue": "Hội trường xã",
+        "starts_at": "2026-12-01T08:00", "ends_at": "2026-12-01T11:30", "trainer": "0", "grace_minutes": "20"})
+    assert "/sessions/" in response.headers["Location"]
+    from learnhub.attendance.models import TrainingSession
+    created = db.session.scalar(select(TrainingSession).where(TrainingSession.title == "Hội nghị tập huấn lần 2"))
+    assert created.starts_at.hour == 1 and created.grace_minutes == 20  # 08:00 in Vietnam is 01:00 UTC

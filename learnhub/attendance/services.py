@@ -30,7 +30,11 @@ _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 class AttendanceError(ValueError):
-    """Shown to the user as is (already translated)."""
+    """Shown to the user as is (already translated); ``field`` names the form field at fault."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.field = field
 
 
 def new_checkin_code() -> str:
@@ -41,7 +45,7 @@ def create_session(programme: TrainingProgramme, *, title: str, unit: OrgUnit, v
                    starts_at: datetime, ends_at: datetime, trainer: User | None,
                    grace_minutes: int = 30) -> TrainingSession:
     if ends_at <= starts_at:
-        raise AttendanceError(_l("The session must end after it starts."))
+        raise AttendanceError(_l("The session must end after it starts."), "ends_at")
     session = TrainingSession(programme_id=programme.id, title=title.strip(), unit_id=unit.id, venue=venue.strip(),
                               starts_at=starts_at, ends_at=ends_at, trainer_id=trainer.id if trainer else None,
                               checkin_code=new_checkin_code(), grace_minutes=grace_minutes)
@@ -245,13 +249,13 @@ def create_programme(*, code: str, title: str, description: str, courses, target
                      by: User | None) -> TrainingProgramme:
     code = (code or "").strip().lower()
     if not code or not title.strip():
-        raise AttendanceError(_l("A programme needs a code and a title."))
+        raise AttendanceError(_l("A programme needs a code and a title."), "code" if not code else "title")
     if db.session.scalar(select(TrainingProgramme.id).where(TrainingProgramme.code == code)):
-        raise AttendanceError(_l("The programme code %(c)s is already used.", c=code))
+        raise AttendanceError(_l("The programme code %(c)s is already used.", c=code), "code")
     if not courses:
-        raise AttendanceError(_l("Choose at least one required course."))
+        raise AttendanceError(_l("Choose at least one required course."), "courses")
     if not target_units:
-        raise AttendanceError(_l("Choose at least one target unit."))
+        raise AttendanceError(_l("Choose at least one target unit."), "units")
     programme = TrainingProgramme(code=code, title=title.strip(), description=(description or "").strip(),
                                   requires_attendance=requires_attendance, deadline=deadline,
                                   validity_months=validity_months, issuer_name=issuer_name.strip(),

@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..orgs.services import is_within
+from .forms import ProgrammeForm, SessionForm
 from .models import TrainingProgramme, TrainingSession
 from .services import (
     STATUSES, AttendanceError, apply_sheet, check_in, create_programme, create_session, enrolled_officials,
@@ -37,9 +38,9 @@ def _session(session_id: int) -> TrainingSession:
     return session
 
 
-def _local(value: str) -> datetime:
-    """A datetime-local form value (Vietnam time) as UTC."""
-    return datetime.fromisoformat(value).replace(tzinfo=LOCAL).astimezone(timezone.utc)
+def _local(value: datetime) -> datetime:
+    """A datetime-local form value (Vietnam time, no zone) as UTC."""
+    return value.replace(tzinfo=LOCAL).astimezone(timezone.utc)
 
 
 @bp.get("/programmes")
@@ -52,42 +53,29 @@ def programmes():
 @bp.route("/programmes/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def new_programme():
-    courses = active_courses()
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.depth <= 1)
-                               .order_by(OrgUnit.path)).all()
-    errors = []
-    if request.method == "POST":
-        form = request.form
-        chosen_courses = [c for c in courses if str(c.id) in form.getlist("course")]
-        chosen_units = [u for u in units if str(u.id) in form.getlist("unit")]
-        deadline = None
-        if form.get("deadline"):
-            try:
-                deadline = datetime.strptime(form["deadline"], "%Y-%m-%d").date()
-            except ValueError:
-                errors.append(_("The deadline is not a valid date."))
+    courses = {c.id: c for c in active_courses()}
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
+        OrgUnit.is_active.is_(True), OrgUnit.depth <= 1).order_by(OrgUnit.path))}
+    form = ProgrammeForm()
+    if not form.is_submitted():
+        form.issuer_name.data = current_app.config["ISSUER_NAME"]
+    form.courses.choices = [(c.id, c.title) for c in courses.values()]
+    form.units.choices = [(u.id, f"{u.kind} {u.name}".strip()) for u in units.values()]
+    if form.validate_on_submit():
         try:
-            validity = int(form.get("validity_months") or 0)
-            if not 0 <= validity <= 240:
-                raise ValueError
-        except ValueError:
-            errors.append(_("The validity must be a whole number of months from 0 to 240."))
-            validity = 0
-        if not errors:
-            try:
-                programme = create_programme(
-                    code=form.get("code", ""), title=form.get("title", ""), description=form.get("description", ""),
-                    courses=chosen_courses, target_units=chosen_units,
-                    requires_attendance=form.get("requires_attendance") == "y", deadline=deadline,
-                    validity_months=validity, issuer_name=form.get("issuer_name", ""), by=current_user)
-            except AttendanceError as exc:
-                errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash(_("Programme created."), "success")
-                return redirect(url_for("attendance.programme", code=programme.code))
-    return render_template("attendance/programme_form.html", courses=courses, units=units, errors=errors,
-                           form=request.form)
+            programme = create_programme(
+                code=form.code.data, title=form.title.data, description=form.description.data,
+                courses=[courses[i] for i in form.courses.data], target_units=[units[i] for i in form.units.data],
+                requires_attendance=form.requires_attendance.data, deadline=form.deadline.data,
+                validity_months=form.validity_months.data, issuer_name=form.issuer_name.data or "",
+                by=current_user)
+        except AttendanceError as exc:
+            getattr(form, exc.field or "code").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Programme created."), "success")
+            return redirect(url_for("attendance.programme", code=programme.code))
+    return render_template("attendance/programme_form.html", form=form, depth={u.id: u.depth for u in units.values()})
 
 
 @bp.get("/programmes/<code>")
@@ -107,34 +95,26 @@ def programme(code: str):
 @roles_required(*STAFF)
 def new_session(code: str):
     programme = _programme(code)
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.path)).all()
-    trainers = db.session.scalars(select(User).where(User.role == Role.TRAINER.value).order_by(User.full_name)).all()
-    errors = []
-    if request.method == "POST":
-        form = request.form
-        unit = next((u for u in units if str(u.id) == form.get("unit")), None)
-        trainer = next((t for t in trainers if str(t.id) == form.get("trainer")), None)
+    units = {u.id: u for u in db.session.scalars(
+        select(OrgUnit).where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.path))}
+    trainers = {t.id: t for t in db.session.scalars(
+        select(User).where(User.role == Role.TRAINER.value).order_by(User.full_name))}
+    form = SessionForm()
+    form.unit.choices = [(u.id, "\u2003" * u.depth + f"{u.kind} {u.name}".strip()) for u in units.values()]
+    form.trainer.choices = [(0, "—")] + [(t.id, t.full_name) for t in trainers.values()]
+    if form.validate_on_submit():
         try:
-            starts, ends = _local(form.get("starts_at", "")), _local(form.get("ends_at", ""))
-        except ValueError:
-            errors.append(_("Enter the start and end as date and time."))
-        if unit is None:
-            errors.append(_("Choose the district (or unit) of the session."))
-        if not form.get("title", "").strip():
-            errors.append(_("Enter a title."))
-        if not errors:
-            try:
-                session = create_session(programme, title=form["title"], unit=unit, venue=form.get("venue", ""),
-                                         starts_at=starts, ends_at=ends, trainer=trainer,
-                                         grace_minutes=int(form.get("grace_minutes") or 30))
-            except (AttendanceError, ValueError) as exc:
-                errors.append(str(exc) if isinstance(exc, AttendanceError) else _("The grace must be a number of minutes."))
-            else:
-                db.session.commit()
-                flash(_("Session created."), "success")
-                return redirect(url_for("attendance.session", session_id=session.id))
-    return render_template("attendance/session_form.html", programme=programme, units=units, trainers=trainers,
-                           errors=errors, form=request.form)
+            session = create_session(programme, title=form.title.data, unit=units[form.unit.data],
+                                     venue=form.venue.data or "", starts_at=_local(form.starts_at.data),
+                                     ends_at=_local(form.ends_at.data), trainer=trainers.get(form.trainer.data),
+                                     grace_minutes=form.grace_minutes.data)
+        except AttendanceError as exc:
+            getattr(form, exc.field or "title").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Session created."), "success")
+            return redirect(url_for("attendance.session", session_id=session.id))
+    return render_template("attendance/session_form.html", programme=programme, form=form)
 
 
 def _grouped(session: TrainingSession):
