@@ -28,7 +28,7 @@ setup: $(VENV)/.installed translations
 i18n-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F learnhub/translations/babel.cfg -k _l -k lazy_gettext --no-location \
 	    --omit-header --sort-output -o learnhub/translations/messages.pot learnhub
-	$(BIN)/pybabel update -i learnhub/translations/messages.pot -d learnhub/translations --no-fuzzy-matching --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i learnhub/translations/messages.pot -d learnhub/translations --no-fuzzy-matching --no-wrap --ignore-obsolete
 	rm -f learnhub/translations/messages.pot
 
 run: setup
