@@ -59,3 +59,29 @@ def test_completion_counts_by_unit(client, db, login_as):
     assert "Thị trấn Vôi 1 1 (100%)" in text
     assert "Xã Yên Mỹ 1 0 (0%)" in text
     assert "Tổng cộng 2 1 (50%)" in text
+
+
+def test_completion_report_downloads_as_csv_and_xlsx_within_scope(client, db, login_as):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    _officials(db)
+    login_as("committee", unit_code="217")
+    page = client.get("/reports/").get_data(as_text=True)
+    assert 'href="/reports/completion.xlsx"' in page and 'href="/reports/completion.csv"' in page
+    response = client.get("/reports/completion.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Mã đơn vị", "Đơn vị", "Cán bộ, công chức"]
+    names = [r[1] for r in rows[1:]]
+    assert "Thị trấn Vôi" in names and "Phường Trần Phú" not in names
+    assert rows[-1][1] == "Tổng cộng" and rows[-1][2] == "2"
+    book = load_workbook(io.BytesIO(client.get("/reports/completion.xlsx").data))
+    sheet = [[c.value for c in row] for row in book.active.iter_rows()]
+    assert sheet[0] == rows[0] and sheet[-1][2] == 2
+    assert client.get("/reports/completion.pdf").status_code == 404
+    client.post("/logout")
+    login_as("official")
+    assert client.get("/reports/completion.csv").status_code == 403

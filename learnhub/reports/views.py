@@ -1,4 +1,7 @@
-from flask import Blueprint, abort, render_template, request
+import csv
+import io
+
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
@@ -6,7 +9,7 @@ from ..auth.models import Role
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.services import is_within
-from .services import completion_by_unit, officials_page
+from .services import completion_by_unit, completion_table, officials_page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -17,6 +20,36 @@ _VIEWERS = (Role.COMMITTEE, Role.ADMIN, Role.TRAINER)
 @roles_required(*_VIEWERS)
 def completion():
     return render_template("reports/completion.html", report=completion_by_unit(current_user))
+
+
+@bp.get("/completion.<fmt>")
+@roles_required(*_VIEWERS)
+def completion_export(fmt: str):
+    header, rows = completion_table(completion_by_unit(current_user))
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        # A BOM so that Excel opens the Vietnamese text as UTF-8.
+        body, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "Completion"
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        sheet.freeze_panes = "C2"
+        buffer = io.BytesIO()
+        book.save(buffer)
+        body = buffer.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename=completion.{fmt}"})
 
 
 @bp.get("/officials")
