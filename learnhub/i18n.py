@@ -64,4 +64,4 @@ def init_i18n(app: Flask) -> None:
 
     @app.context_processor
     def _locale_context():
-        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+        return {"current_locale": str(get_locale())}
