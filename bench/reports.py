@@ -92,8 +92,8 @@ def main() -> None:
 
     from learnhub import create_app
     from learnhub.auth.models import User
-    from learnhub.catalog.completion import refresh_completions
-    from learnhub.catalog.services import sync_content
+    from learnhub.progress.rules import refresh_completions
+    from learnhub.materials.sync import sync_content
     from learnhub.extensions import db
     from learnhub.reports.services import completion_by_unit
 

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
-
 from flask import Flask, jsonify
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -13,8 +11,9 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: type | dict | None = None) -> Flask:
+    settings = config if isinstance(config, dict) else {}
     app = Flask(__name__, instance_relative_config=False,
-                instance_path=os.environ.get("LEARNHUB_INSTANCE_PATH") or None)
+                instance_path=settings.get("INSTANCE_PATH") or Config.INSTANCE_PATH)
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)
@@ -25,15 +24,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        url = os.environ.get("DATABASE_URL") or (
-            "sqlite:///" + os.path.join(app.instance_path, "learnhub.db"))
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "learnhub.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A server database may drop idle connections (restart, failover): test each one
         # before use. An embedded SQLite file cannot, so it is spared a query per request.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=14))
 
     if app.config.get("PROXY_FIX"):
         # Behind a load balancer or HTTPS proxy: external URLs (badge ids, verify links in
@@ -52,14 +48,21 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .fragments import init_fragments
     init_fragments(app)
 
+    # The receivers of learnhub.signals connect when their modules are imported.
+    from .progress import step  # noqa: F401
+    from .certificates import services  # noqa: F401
+
     from .auth.views import bp as auth_bp
     from .catalog.views import bp as catalog_bp
+    from .progress.views import bp as progress_bp
     from .reports.views import bp as reports_bp
     from .admin.views import bp as admin_bp
     from .quizzes.views import bp as quizzes_bp
     from .attendance.views import bp as attendance_bp
+    from .programmes.views import bp as programmes_bp
     from .certificates.views import bp as certificates_bp
-    for bp in (auth_bp, catalog_bp, reports_bp, admin_bp, quizzes_bp, attendance_bp, certificates_bp):
+    for bp in (auth_bp, catalog_bp, progress_bp, reports_bp, admin_bp, quizzes_bp, attendance_bp,
+               programmes_bp, certificates_bp):
         app.register_blueprint(bp)
 
     from .cli import learnhub_cli

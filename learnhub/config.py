@@ -4,8 +4,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Officials, sessions and deadlines are all in Vietnam: dates typed into forms and
+# shown on pages and PDFs are in this zone; everything stored is UTC.
+VIETNAM_TIMEZONE = "Asia/Ho_Chi_Minh"
+VIETNAM_TZ = ZoneInfo(VIETNAM_TIMEZONE)
+DEFAULT_DEMO_PASSWORD = "hoc-iso-9001"
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -48,13 +55,17 @@ def normalise_database_url(url: str) -> str:
 
 
 class Config:
+    """Every setting read from the environment is read here, once, at import."""
+
     SECRET_KEY = os.environ.get("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = None  # filled in by create_app (needs the instance path)
+    INSTANCE_PATH = os.environ.get("LEARNHUB_INSTANCE_PATH") or None
+    # None: create_app puts an SQLite file in the instance folder (it needs the instance path).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # create_app adds pool_pre_ping for server databases
     COURSES_DIR = os.environ.get("LEARNHUB_COURSES_DIR", str(PROJECT_ROOT / "courses"))
     QUIZZES_DIR = os.environ.get("LEARNHUB_QUIZZES_DIR", str(PROJECT_ROOT / "quizzes"))
     BABEL_DEFAULT_LOCALE = "vi"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    BABEL_DEFAULT_TIMEZONE = VIETNAM_TIMEZONE
     LANGUAGES = ("vi", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -66,6 +77,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     DEMO_MODE = _bool("LEARNHUB_DEMO", False)
+    DEMO_PASSWORD = os.environ.get("LEARNHUB_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     PROXY_FIX = _bool("LEARNHUB_PROXY_FIX", False)
     ISSUER_NAME = os.environ.get("LEARNHUB_ISSUER_NAME", "Ban Chỉ đạo ISO tỉnh Bắc Giang")
     ISSUER_URL = os.environ.get("LEARNHUB_ISSUER_URL", "")
@@ -78,4 +90,5 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_LOGIN = "10000 per minute"  # tests log in often; one test lowers it
     SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = None  # tests name their own database
     SERVER_NAME = None

@@ -1,15 +1,24 @@
 """Demo data for `make run`: Bắc Giang's units, the demo accounts and some progress."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from .attendance.services import create_session, mark
 from .auth.models import Role, User
+from .certificates.services import active_certificate, revoke
 from .catalog.models import Lesson
 from .catalog.services import active_courses, mark_lesson_done
 from .extensions import db
+from .models_base import utcnow
 from .orgs.models import OrgUnit
 from .orgs.services import load_units_csv
+from .programmes.models import TrainingProgramme
+from .programmes.services import create_programme
+from .quizzes.attempts import finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
+from .quizzes.autofill import answer_form
 
 _POSITIONS = [
     "Chủ tịch UBND", "Phó Chủ tịch UBND", "Công chức Văn phòng - thống kê",
@@ -80,15 +89,6 @@ def seed_demo(password: str, units_csv: str) -> str:
 def seed_programme_demo() -> str:
     """A programme, a past conference in Lạng Giang with attendance, officials part-way,
     some certified and one certificate revoked. Runs once; later runs leave it as it is."""
-    from datetime import timedelta
-
-    from .attendance.models import TrainingProgramme
-    from .attendance.services import create_programme, create_session, mark
-    from .certificates.services import active_certificate, revoke
-    from .quizzes.autofill import answer_form
-    from .quizzes.services import finish_attempt, quiz_for, save_answers, start_attempt
-    from .models_base import utcnow
-
     if db.session.scalar(select(TrainingProgramme.id).where(TrainingProgramme.code == "iso-2021-cap-xa")):
         return "Demo programme already present."
     courses = active_courses()
@@ -124,7 +124,6 @@ def seed_programme_demo() -> str:
                 finish_attempt(attempt)
                 for answer in attempt.answers:
                     if answer.needs_grading:
-                        from .quizzes.services import grade_essay
                         grade_essay(answer, 1.0, "Đạt yêu cầu.", trainer.id)
 
     certified = [o for i, o in enumerate(officials) if statuses[i % len(statuses)] in ("present", "late")][:4]

@@ -18,6 +18,11 @@ class _AppTranslations:
         return ngettext(singular, plural, n)
 
 
+def strip(value):
+    """Field filter: surrounding spaces typed on a phone are not part of the value."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):

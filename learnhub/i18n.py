@@ -41,7 +41,7 @@ def init_i18n(app: Flask) -> None:
 
     @app.get("/lang/<code>")
     def set_language(code: str):
-        target = safe_next(request.args.get("next"), url_for("catalog.index"))
+        target = safe_next(request.args.get("next"), url_for("progress.index"))
         response = make_response(redirect(target))
         if code in app.config["LANGUAGES"]:
             response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",

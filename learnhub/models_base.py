@@ -41,24 +41,3 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
-
-
-def insert_ignoring_duplicates(model, rows: list[dict], keys: list[str]):
-    """INSERT ... ON CONFLICT DO NOTHING on the unique ``keys``; returns the ids inserted.
-
-    Concurrent requests recording the same fact (a double click, two tabs) then
-    neither fail nor duplicate.
-    """
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    from .extensions import db
-
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    inserted = []
-    # In batches: a statement may carry only so many parameters (SQLite 32,766, PostgreSQL 65,535).
-    for start in range(0, len(rows), 1000):
-        stmt = insert(model).values(rows[start:start + 1000]).on_conflict_do_nothing(index_elements=keys)
-        # RETURNING rather than rowcount: drivers disagree on rowcount for ON CONFLICT.
-        inserted.extend(db.session.scalars(stmt.returning(model.id)))
-    return inserted

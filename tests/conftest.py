@@ -43,10 +43,9 @@ def reset_schema(engine) -> None:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    os.environ["LEARNHUB_INSTANCE_PATH"] = str(instance)
     url = database_url(tmp_path_factory)
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=url,
+    config.update(SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=str(instance),
                   COURSES_DIR=str(Path(__file__).parent / "fixtures" / "courses"),
                   QUIZZES_DIR=str(Path(__file__).parent / "fixtures" / "quizzes"))
     app = create_app(config)

@@ -2,7 +2,7 @@
 committee member sees only their district. CSRF is on, as in production."""
 import pytest
 
-from learnhub.catalog.services import sync_content
+from learnhub.materials.sync import sync_content
 
 from . import factories
 

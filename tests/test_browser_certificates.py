@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from learnhub.attendance.models import AttendanceRecord
-from learnhub.attendance.services import create_programme, create_session, mark
-from learnhub.catalog.services import course_by_slug, sync_content
+from learnhub.attendance.services import create_session, mark
+from learnhub.programmes.services import create_programme
+from learnhub.catalog.services import course_by_slug
+from learnhub.materials.sync import sync_content
 from learnhub.certificates.services import active_certificate
 from learnhub.models_base import utcnow
 from learnhub.quizzes.autofill import answer_form

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from learnhub.catalog.services import sync_content
+from learnhub.materials.sync import sync_content
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import AttemptAnswer, QuizAttempt
 

@@ -14,18 +14,19 @@ from sqlalchemy import func, select, text
 
 from learnhub.attendance.models import AttendanceRecord
 from learnhub.attendance.services import (
-    AttendanceError, apply_sheet, check_in, create_programme, create_session, enrolled_officials, mark,
-    plan_sheet_import, roll_call,
+    AttendanceError, apply_sheet, check_in, create_session, mark, plan_sheet_import, roll_call,
 )
+from learnhub.programmes.services import create_programme, enrolled_officials
 from learnhub.audit.models import AuditEntry
 from learnhub.audit.services import verify_chain
 from learnhub.catalog.models import Lesson
-from learnhub.catalog.services import course_by_slug, mark_lesson_done, sync_content
+from learnhub.catalog.services import course_by_slug, mark_lesson_done
+from learnhub.materials.sync import sync_content
 from learnhub.certificates.models import Certificate
 from learnhub.certificates.services import active_certificate, issue, revoke
 from learnhub.models_base import utcnow
 from learnhub.quizzes.autofill import answer_form
-from learnhub.quizzes.services import finish_attempt, quiz_for, save_answers, start_attempt
+from learnhub.quizzes.attempts import finish_attempt, quiz_for, save_answers, start_attempt
 
 from . import factories
 
@@ -57,7 +58,7 @@ def complete_course(db, user, seed=1):
     finish_attempt(attempt)
     for answer in attempt.answers:
         if answer.needs_grading:
-            from learnhub.quizzes.services import grade_essay
+            from learnhub.quizzes.attempts import grade_essay
             grade_essay(answer, 1.0, "", user.id)
 
 
@@ -100,7 +101,7 @@ def test_snapshot_and_expiry(db, programme):
     assert cert.snapshot["unit"].startswith("Thị trấn Vôi, Huyện Lạng Giang")
     assert cert.snapshot["modules"][0]["score"] == 100.0
     assert (cert.expires_at - cert.issued_at).days in range(729, 733)
-    assert re.fullmatch(r"[A-Z2-9]{5}(-[A-Z2-9]{5}){3}", cert.code)
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}", cert.code)  # Crockford Base32
 
 
 def test_one_active_certificate_even_under_concurrent_issue(app, db, programme):
@@ -110,7 +111,7 @@ def test_one_active_certificate_even_under_concurrent_issue(app, db, programme):
 
     def go():
         with app.test_request_context():
-            from learnhub.attendance.models import TrainingProgramme
+            from learnhub.programmes.models import TrainingProgramme
             from learnhub.auth.models import User
             from learnhub.extensions import db as tdb
             try:
@@ -131,7 +132,8 @@ def test_one_active_certificate_even_under_concurrent_issue(app, db, programme):
     active = db.session.scalar(select(func.count()).select_from(Certificate).where(
         Certificate.user_id == user_id, Certificate.revoked_at.is_(None)))
     assert active == 1
-    assert sum(1 for r in results if r.startswith("IntegrityError") or "Error" in r) <= len(results) - 1
+    code = db.session.scalar(select(Certificate.code).where(Certificate.user_id == user_id))
+    assert results == [code] * 6  # every request, winner or loser, answers with the one certificate
 
 
 def test_self_check_in_window_once_and_typed_code(client, db, programme, login_as):
@@ -519,7 +521,7 @@ def test_trainer_creates_a_programme_and_bad_input_is_explained_by_each_field(cl
         "units": str(district.id), "requires_attendance": "y", "deadline": "2026-12-31", "validity_months": "24",
         "issuer_name": "Ban Chỉ đạo ISO tỉnh"})
     assert response.headers["Location"].endswith("/programmes/iso-2022-hh")
-    from learnhub.attendance.models import TrainingProgramme
+    from learnhub.programmes.models import TrainingProgramme
     created = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == "iso-2022-hh"))
     assert [c.slug for c in created.courses] == ["iso-co-ban"] and [u.code for u in created.target_units] == ["218"]
     assert created.validity_months == 24 and str(created.deadline) == "2026-12-31"

@@ -4,12 +4,14 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from learnhub.catalog.completion import completions, refresh_completions
-from learnhub.catalog.models import CourseCompletion, Lesson
-from learnhub.catalog.services import course_by_slug, mark_lesson_done, sync_content
+from learnhub.progress.rules import completions, refresh_completions
+from learnhub.catalog.models import Lesson
+from learnhub.progress.models import CourseCompletion
+from learnhub.catalog.services import course_by_slug, mark_lesson_done
+from learnhub.materials.sync import sync_content
 from learnhub.quizzes.autofill import answer_form
 from learnhub.models_base import utcnow
-from learnhub.quizzes.services import finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
+from learnhub.quizzes.attempts import finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
 
 from . import factories
 

@@ -622,7 +622,7 @@ def test_url_payloads_in_any_context(payload, context, prefix):
 
 def test_quiz_text_paths_are_sanitised():
     """Quiz text goes through render_markdown/sanitize/escape: every format, inline or not."""
-    from learnhub.quizzes.services import render_text
+    from learnhub.quizzes.rendering import render_text
     for vector in VECTORS[::3]:
         for fmt in ("markdown", "html", "moodle", "plain"):
             for inline in (False, True):

@@ -86,7 +86,7 @@ def test_unconfirmed_facts_are_not_taught_as_settled():
 
 
 def test_sync_of_the_real_content_runs(app, db, tmp_path):
-    from learnhub.catalog.services import sync_content
+    from learnhub.materials.sync import sync_content
     report = sync_content(str(COURSES), str(QUIZZES))
     db.session.commit()
     assert len([c for c in report.created if "/" not in c and not c.startswith("page:")]) == 3

@@ -5,12 +5,12 @@ import pytest
 
 from learnhub.quizzes.gift import parse_gift
 from learnhub.quizzes.grading import grade
-from learnhub.quizzes.services import _question_data
+from learnhub.quizzes.rendering import question_data
 
 
 def data_of(gift_text: str):
     question = parse_gift(gift_text)[0]
-    return question.type, _question_data(question)
+    return question.type, question_data(question)
 
 
 def fraction(gift_text: str, response: dict) -> float:

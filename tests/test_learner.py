@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from learnhub.catalog.models import LessonProgress
-from learnhub.catalog.services import sync_content
+from learnhub.materials.sync import sync_content
 from learnhub.fragments import CSRF_SLOT, PATH_SLOT
 
 

@@ -3,9 +3,10 @@ from sqlalchemy import func, select
 
 from learnhub.auth.models import User
 from learnhub.catalog.models import LessonProgress
+from learnhub.admin.services import merge_units
 from learnhub.orgs.models import OrgUnit
 from learnhub.orgs.services import (
-    OrgError, load_units_csv, merge_units, move_unit, parse_units_csv, rename_unit, subtree_condition,
+    OrgError, load_units_csv, move_unit, parse_units_csv, rename_unit, subtree_condition,
 )
 
 from . import factories

@@ -5,14 +5,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from learnhub.catalog.services import course_by_slug, sync_content
+from learnhub.catalog.services import course_by_slug
+from learnhub.materials.sync import sync_content
 from learnhub.models_base import utcnow
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import Question, Quiz, QuizAttempt
-from learnhub.quizzes.services import (
-    QuizError, finish_attempt, grade_essay, quiz_for, quiz_statistics, save_answers,
-    start_attempt,
-)
+from learnhub.quizzes.attempts import QuizError, finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
+from learnhub.quizzes.statistics import quiz_statistics
 
 from . import factories
 
@@ -326,7 +325,7 @@ def test_a_newer_rendering_pipeline_rerenders_questions_in_place(app, db, quiz):
 
 
 def test_inline_question_text_never_tears_the_page_markup():
-    from learnhub.quizzes.services import render_text
+    from learnhub.quizzes.rendering import render_text
     assert render_text("<p>Đúng</p>", "html", inline=True) == "Đúng"
     several = render_text('<p>a</p><p title="x">b</p>', "html", inline=True)
     assert several.count("<p") == several.count("</p>") == 2

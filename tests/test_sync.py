@@ -7,7 +7,8 @@ from sqlalchemy import event, select
 
 from learnhub.catalog.loader import ContentError
 from learnhub.catalog.models import ContentPage, Course, Lesson, LessonProgress
-from learnhub.catalog.services import mark_lesson_done, sync_content
+from learnhub.catalog.services import mark_lesson_done
+from learnhub.materials.sync import sync_content
 
 from . import factories
 

@@ -1,13 +1,15 @@
-"""Keeping an uploaded import until an administrator confirms it. Callers commit."""
+"""Administration: staged imports of officials, and reorganising units with their people. Callers commit."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..auth.models import User
 from ..auth.services import AccountError, apply_officials_import, plan_officials_import
 from ..extensions import db
 from ..models_base import utcnow
+from ..orgs.models import OrgUnit
+from ..orgs.services import OrgError, move_unit
 from .models import ImportBatch
 
 
@@ -38,3 +40,28 @@ def confirm_officials_import(batch_id: int, by: User):
     batch.summary = {"create": len(created), "update": plan.count("update"),
                      "unchanged": plan.count("unchanged"), "problems": 0}
     return plan, created
+
+
+def merge_units(source: OrgUnit, target: OrgUnit) -> int:
+    """Fold ``source`` into ``target``: its people and child units move; records stay theirs.
+
+    Returns how many accounts moved. The source unit is kept, inactive, so
+    that history still names it.
+    """
+    if source.id == target.id:
+        raise OrgError("a unit cannot be merged into itself")
+    if target.path.startswith(source.path):
+        raise OrgError("a unit cannot be merged into a unit below it")
+    moved = db.session.execute(
+        update(User).where(User.unit_id == source.id).values(unit_id=target.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    for child in db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == source.id)).all():
+        move_unit(child, target)
+    source = db.session.get(OrgUnit, source.id)
+    source.is_active = False
+    source.merged_into_id = target.id
+    db.session.flush()
+    return moved
+
+

@@ -1,48 +1,17 @@
+"""The conference session form."""
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField,
-    TextAreaField,
-)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange
 
-from ..forms import Form
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class ProgrammeForm(Form):
-    title = StringField(_l("Title"), filters=[_strip], validators=[
-        InputRequired(_l("Enter a title.")), Length(max=300)])
-    code = StringField(_l("Code (letters, digits, hyphens)"), filters=[_strip], validators=[
-        InputRequired(_l("Enter a code.")),
-        Regexp(r"^[A-Za-z0-9-]{2,60}$", message=_l("Use 2 to 60 letters without accents, digits or hyphens."))])
-    description = TextAreaField(_l("Description"), filters=[_strip])
-    courses = CheckboxesField(_l("Required courses"), coerce=int, validators=[
-        InputRequired(_l("Choose at least one required course."))])
-    requires_attendance = BooleanField(_l("Conference attendance is required"), default=True)
-    units = CheckboxesField(_l("Target units (officials below them are enrolled)"), coerce=int, validators=[
-        InputRequired(_l("Choose at least one target unit."))])
-    deadline = DateField(_l("Deadline"), validators=[Optional()])
-    validity_months = IntegerField(_l("Certificate valid for (months, 0 = no expiry)"), default=0, validators=[
-        InputRequired(_l("Enter a number.")),
-        NumberRange(0, 240, _l("The validity must be a whole number of months from 0 to 240."))])
-    issuer_name = StringField(_l("Issued by"), filters=[_strip], validators=[Length(max=300)])
+from ..forms import Form, strip
 
 
 class SessionForm(Form):
-    title = StringField(_l("Title"), filters=[_strip], validators=[
+    title = StringField(_l("Title"), filters=[strip], validators=[
         InputRequired(_l("Enter a title.")), Length(max=300)])
     unit = SelectField(_l("District (or unit)"), coerce=int, validators=[
         InputRequired(_l("Choose the district (or unit) of the session."))])
-    venue = StringField(_l("Venue"), filters=[_strip], validators=[Length(max=300)])
+    venue = StringField(_l("Venue"), filters=[strip], validators=[Length(max=300)])
     starts_at = DateTimeLocalField(_l("Starts (Vietnam time)"), format="%Y-%m-%dT%H:%M", validators=[
         InputRequired(_l("Enter the start and end as date and time."))])
     ends_at = DateTimeLocalField(_l("Ends (Vietnam time)"), format="%Y-%m-%dT%H:%M", validators=[

@@ -1,4 +1,4 @@
-"""Programmes, conference sessions and the three ways of recording attendance. Callers commit.
+"""Conference sessions and the three ways of recording attendance. Callers commit.
 
 Every mark goes into the audit log. A mark an official made themself (self
 check-in) is never replaced by a later roll call or import without a
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,16 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
+from ..codes import normalise, random_code
 from ..auth.models import Role, User
 from ..auth.services import normalise_username
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..orgs.services import subtree_condition
-from .models import AttendanceRecord, TrainingProgramme, TrainingSession
+from ..signals import progress_recorded
+from .models import AttendanceRecord, TrainingSession
 
 STATUSES = ("present", "late", "excused", "absent")
-_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 class AttendanceError(ValueError):
@@ -38,10 +38,10 @@ class AttendanceError(ValueError):
 
 
 def new_checkin_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+    return random_code(6)
 
 
-def create_session(programme: TrainingProgramme, *, title: str, unit: OrgUnit, venue: str,
+def create_session(programme, *, title: str, unit: OrgUnit, venue: str,
                    starts_at: datetime, ends_at: datetime, trainer: User | None,
                    grace_minutes: int = 30) -> TrainingSession:
     if ends_at <= starts_at:
@@ -65,12 +65,6 @@ def expected_officials(session: TrainingSession) -> list[User]:
 def records_by_user(session: TrainingSession) -> dict[int, AttendanceRecord]:
     return {r.user_id: r for r in db.session.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == session.id))}
-
-
-def _after_mark(user_id: int) -> None:
-    from ..certificates.services import issue_certificate_if_eligible
-    user = db.session.get(User, user_id)
-    issue_certificate_if_eligible(user)
 
 
 @dataclass
@@ -114,7 +108,7 @@ def mark(session: TrainingSession, user: User, status: str, *, by: User | None, 
     record("attendance.mark", "attendance", f"{session.id}:{user.id}", actor_id=by.id if by else user.id,
            subject_id=user.id, data={"session": session.id, "status": status, "source": source, "note": note,
                                      "previous": previous})
-    _after_mark(user.id)
+    progress_recorded.send("attendance", user_id=user.id, course_id=None)
     return None
 
 
@@ -137,7 +131,7 @@ def roll_call(session: TrainingSession, marks: dict[int, tuple[str, str]], by: U
 def check_in(code: str, user: User, now: datetime | None = None) -> TrainingSession:
     """An official checks themself in with the session code, inside the session window."""
     now = now or utcnow()
-    code = (code or "").strip().upper().replace(" ", "")
+    code = normalise(code)
     session = db.session.scalar(select(TrainingSession).where(TrainingSession.checkin_code == code)) if code else None
     if session is None:
         raise AttendanceError(_l("This session code does not exist. Check the code shown by the trainer."))
@@ -242,41 +236,3 @@ def apply_sheet(session: TrainingSession, plan: SheetPlan, by: User) -> list[Con
         if conflict:
             conflicts.append(conflict)
     return conflicts
-
-
-def create_programme(*, code: str, title: str, description: str, courses, target_units,
-                     requires_attendance: bool, deadline, validity_months: int, issuer_name: str,
-                     by: User | None) -> TrainingProgramme:
-    code = (code or "").strip().lower()
-    if not code or not title.strip():
-        raise AttendanceError(_l("A programme needs a code and a title."), "code" if not code else "title")
-    if db.session.scalar(select(TrainingProgramme.id).where(TrainingProgramme.code == code)):
-        raise AttendanceError(_l("The programme code %(c)s is already used.", c=code), "code")
-    if not courses:
-        raise AttendanceError(_l("Choose at least one required course."), "courses")
-    if not target_units:
-        raise AttendanceError(_l("Choose at least one target unit."), "units")
-    programme = TrainingProgramme(code=code, title=title.strip(), description=(description or "").strip(),
-                                  requires_attendance=requires_attendance, deadline=deadline,
-                                  validity_months=validity_months, issuer_name=issuer_name.strip(),
-                                  created_by_id=by.id if by else None)
-    programme.courses = list(courses)
-    programme.target_units = list(target_units)
-    db.session.add(programme)
-    db.session.flush()
-    record("programme.create", "programme", programme.code, actor_id=by.id if by else None,
-           data={"title": programme.title, "courses": [c.slug for c in courses],
-                 "units": [u.code for u in target_units], "requires_attendance": requires_attendance})
-    return programme
-
-
-def enrolled_officials(programme: TrainingProgramme):
-    """SELECT of the officials a programme covers: every active official under a target unit.
-
-    Enrolment follows the unit tree, so officials imported later are enrolled
-    the moment they exist.
-    """
-    from sqlalchemy import or_
-    conditions = [subtree_condition(unit) for unit in programme.target_units]
-    return (select(User).join(OrgUnit, User.unit_id == OrgUnit.id)
-            .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True), or_(*conditions)))

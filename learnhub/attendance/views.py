@@ -1,120 +1,30 @@
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..admin.models import ImportBatch
 from ..auth.decorators import roles_required
-from ..auth.models import Role, User
-from ..auth.services import sees_everything
-from ..catalog.services import active_courses
+from ..auth.models import Role
+from ..auth.scope import sees_unit
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
-from ..orgs.services import is_within
-from .forms import ProgrammeForm, SessionForm
-from .models import TrainingProgramme, TrainingSession
+from ..qr import qr_svg
+from .models import TrainingSession
 from .services import (
-    STATUSES, AttendanceError, apply_sheet, check_in, create_programme, create_session, enrolled_officials,
-    expected_officials, plan_sheet_import, records_by_user, roll_call,
+    STATUSES, AttendanceError, apply_sheet, check_in, expected_officials, plan_sheet_import, records_by_user,
+    roll_call,
 )
 
 bp = Blueprint("attendance", __name__)
 STAFF = (Role.TRAINER, Role.ADMIN)
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def _programme(code: str) -> TrainingProgramme:
-    return db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
 
 
 def _session(session_id: int) -> TrainingSession:
     session = db.session.get(TrainingSession, session_id) or abort(404)
-    if not sees_everything(current_user) and not is_within(session.unit, current_user.unit):
+    if not sees_unit(current_user, session.unit):
         abort(403)
     return session
-
-
-def _local(value: datetime) -> datetime:
-    """A datetime-local form value (Vietnam time, no zone) as UTC."""
-    return value.replace(tzinfo=LOCAL).astimezone(timezone.utc)
-
-
-@bp.get("/programmes")
-@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
-def programmes():
-    rows = db.session.scalars(select(TrainingProgramme).order_by(TrainingProgramme.created_at.desc())).all()
-    return render_template("attendance/programmes.html", programmes=rows)
-
-
-@bp.route("/programmes/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
-def new_programme():
-    courses = {c.id: c for c in active_courses()}
-    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
-        OrgUnit.is_active.is_(True), OrgUnit.depth <= 1).order_by(OrgUnit.path))}
-    form = ProgrammeForm()
-    if not form.is_submitted():
-        form.issuer_name.data = current_app.config["ISSUER_NAME"]
-    form.courses.choices = [(c.id, c.title) for c in courses.values()]
-    form.units.choices = [(u.id, f"{u.kind} {u.name}".strip()) for u in units.values()]
-    if form.validate_on_submit():
-        try:
-            programme = create_programme(
-                code=form.code.data, title=form.title.data, description=form.description.data,
-                courses=[courses[i] for i in form.courses.data], target_units=[units[i] for i in form.units.data],
-                requires_attendance=form.requires_attendance.data, deadline=form.deadline.data,
-                validity_months=form.validity_months.data, issuer_name=form.issuer_name.data or "",
-                by=current_user)
-        except AttendanceError as exc:
-            getattr(form, exc.field or "code").errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Programme created."), "success")
-            return redirect(url_for("attendance.programme", code=programme.code))
-    return render_template("attendance/programme_form.html", form=form, depth={u.id: u.depth for u in units.values()})
-
-
-@bp.get("/programmes/<code>")
-@roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
-def programme(code: str):
-    programme = _programme(code)
-    from sqlalchemy import func
-    enrolled = db.session.scalar(select(func.count()).select_from(enrolled_officials(programme).subquery()))
-    sessions = db.session.scalars(select(TrainingSession).where(TrainingSession.programme_id == programme.id)
-                                  .order_by(TrainingSession.starts_at)).all()
-    if not sees_everything(current_user):
-        sessions = [s for s in sessions if is_within(s.unit, current_user.unit)]
-    return render_template("attendance/programme.html", programme=programme, enrolled=enrolled, sessions=sessions)
-
-
-@bp.route("/programmes/<code>/sessions/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
-def new_session(code: str):
-    programme = _programme(code)
-    units = {u.id: u for u in db.session.scalars(
-        select(OrgUnit).where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.path))}
-    trainers = {t.id: t for t in db.session.scalars(
-        select(User).where(User.role == Role.TRAINER.value).order_by(User.full_name))}
-    form = SessionForm()
-    form.unit.choices = [(u.id, "\u2003" * u.depth + f"{u.kind} {u.name}".strip()) for u in units.values()]
-    form.trainer.choices = [(0, "—")] + [(t.id, t.full_name) for t in trainers.values()]
-    if form.validate_on_submit():
-        try:
-            session = create_session(programme, title=form.title.data, unit=units[form.unit.data],
-                                     venue=form.venue.data or "", starts_at=_local(form.starts_at.data),
-                                     ends_at=_local(form.ends_at.data), trainer=trainers.get(form.trainer.data),
-                                     grace_minutes=form.grace_minutes.data)
-        except AttendanceError as exc:
-            getattr(form, exc.field or "title").errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Session created."), "success")
-            return redirect(url_for("attendance.session", session_id=session.id))
-    return render_template("attendance/session_form.html", programme=programme, form=form)
 
 
 def _grouped(session: TrainingSession):
@@ -164,7 +74,6 @@ def take_roll(session_id: int):
 @bp.get("/sessions/<int:session_id>/code")
 @roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
 def show_code(session_id: int):
-    from ..certificates.documents import qr_svg
     session = _session(session_id)
     url = url_for("attendance.check_in_view", code=session.checkin_code, _external=True)
     return render_template("attendance/code.html", session=session, url=url, qr=qr_svg(url, scalable=True))
@@ -186,7 +95,7 @@ def check_in_view():
             else:
                 db.session.commit()
                 flash(_("You are checked in to %(t)s.", t=session.title), "success")
-                return redirect(url_for("catalog.my_training"))
+                return redirect(url_for("progress.my_training"))
     return render_template("attendance/check_in.html", code=code)
 
 

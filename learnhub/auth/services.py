@@ -16,7 +16,6 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
-from ..orgs.services import is_within, subtree_condition
 from .models import Role, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -105,36 +104,6 @@ def reset_password(user: User) -> str:
     return temporary
 
 
-# --- scope ----------------------------------------------------------------
-
-
-def sees_everything(viewer: User) -> bool:
-    return viewer.has_role(Role.ADMIN) or (viewer.has_role(Role.TRAINER) and viewer.unit is None)
-
-
-def officials_in_scope(viewer: User):
-    """SELECT of officials ``viewer`` may see (an official: only themself)."""
-    query = select(User).where(User.role == Role.OFFICIAL.value)
-    if viewer.has_role(Role.OFFICIAL):
-        return query.where(User.id == viewer.id)
-    if sees_everything(viewer):
-        return query
-    scope = viewer.unit
-    if scope is None:
-        return query.where(False)
-    return query.join(OrgUnit, User.unit_id == OrgUnit.id).where(subtree_condition(scope))
-
-
-def can_view_user(viewer: User, target: User) -> bool:
-    if viewer.id == target.id:
-        return True
-    if viewer.has_role(Role.OFFICIAL):
-        return False
-    if sees_everything(viewer):
-        return True
-    return viewer.unit is not None and is_within(target.unit, viewer.unit)
-
-
 # --- bulk import of officials ---------------------------------------------
 
 _COLUMNS = {
@@ -174,10 +143,6 @@ class ImportProblem:
 class ImportPlan:
     rows: list[ImportRow]
     problems: list[ImportProblem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.rows)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)

@@ -18,7 +18,7 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("catalog.index"))
+        return redirect(url_for("progress.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
@@ -30,7 +30,7 @@ def login():
             if user.must_change_password:
                 flash(_("Please choose your own password before you continue."), "info")
                 return redirect(url_for("auth.change_password_view"))
-            return redirect(safe_next(request.args.get("next"), url_for("catalog.index")))
+            return redirect(safe_next(request.args.get("next"), url_for("progress.index")))
     return render_template("auth/login.html", form=form,
                            demo=current_app.config.get("DEMO_MODE"))
 
@@ -57,7 +57,7 @@ def change_password_view():
             db.session.commit()
             session.pop("must_change_password", None)
             flash(_("Your password has been changed."), "success")
-            return redirect(url_for("catalog.index"))
+            return redirect(url_for("progress.index"))
     return render_template("auth/password.html", form=form)
 
 

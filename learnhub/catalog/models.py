@@ -64,23 +64,6 @@ class LessonProgress(Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CourseCompletion(Base):
-    """Who has completed which course, kept in step with lessons done and quizzes passed.
-
-    Derived (``completion.completions()`` is the definition); stored so that committee
-    reports over hundreds of thousands of officials count rows instead of re-deriving
-    completion from every lesson mark and attempt.
-    """
-
-    __tablename__ = "course_completion"
-    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
-    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class ContentPage(Base):
     """Pages shared by all courses, such as the glossary."""
 

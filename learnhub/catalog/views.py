@@ -4,44 +4,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..quizzes.services import quiz_for, quiz_result
 from .models import ContentPage, Lesson
-from .services import (
-    course_by_slug, done_lesson_ids, lesson_outline, lesson_page, mark_lesson_done, progress_by_course,
-)
+from .services import course_by_slug, lesson_outline, lesson_page, mark_lesson_done
 
 bp = Blueprint("catalog", __name__)
-
-
-@bp.get("/")
-@login_required
-def index():
-    return render_template("catalog/index.html", progress=progress_by_course(current_user.id))
-
-
-@bp.get("/my")
-@login_required
-def my_training():
-    progress = progress_by_course(current_user.id)
-    remaining = {}
-    for item in progress:
-        if not item.complete:
-            done = done_lesson_ids(current_user.id, item.course.id)
-            remaining[item.course.id] = [row for row in lesson_outline(item.course) if row[0] not in done]
-    return render_template("catalog/my.html", progress=progress, remaining=remaining)
-
-
-@bp.get("/courses/<slug>")
-@login_required
-def course(slug: str):
-    course = course_by_slug(slug) or abort(404)
-    outline = lesson_outline(course)
-    done = done_lesson_ids(current_user.id, course.id)
-    next_lesson = next((row for row in outline if row[0] not in done), None)
-    quiz = quiz_for(course)
-    result = quiz_result(current_user.id, quiz) if quiz else None
-    return render_template("catalog/course.html", course=course, outline=outline, done=done,
-                           next_lesson=next_lesson, quiz=quiz, quiz_result=result)
 
 
 def _load_lesson(slug: str, lesson_slug: str):

@@ -8,20 +8,13 @@ import zipfile
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-import segno
 from flask import current_app, render_template, request, url_for
 
 from ..auth.models import User
+from ..qr import qr_svg
 from .models import Certificate
 
 OB_CONTEXT = "https://w3id.org/openbadges/v2"
-
-
-def qr_svg(data: str, scalable: bool = False) -> str:
-    """Inline SVG with the standard four-module quiet zone. ``scalable`` leaves out the
-    size (a viewBox instead), so CSS can blow it up for a projector."""
-    return segno.make(data, error="m").svg_inline(scale=3, border=4, dark="#000", light="#fff",
-                                                  omitsize=scalable)
 
 
 def verify_url(cert: Certificate) -> str:
@@ -80,7 +73,7 @@ def issuer_json() -> dict:
     config = current_app.config
     return {"@context": OB_CONTEXT, "type": "Issuer", "id": url_for("certificates.issuer", _external=True),
             "name": config["ISSUER_NAME"],
-            "url": config.get("ISSUER_URL") or url_for("catalog.index", _external=True),
+            "url": config.get("ISSUER_URL") or url_for("progress.index", _external=True),
             "email": issuer_email(),
             "revocationList": url_for("certificates.revocations", _external=True)}
 

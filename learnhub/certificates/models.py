@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..attendance.models import TrainingProgramme
+from ..programmes.models import TrainingProgramme
 from ..auth.models import User
 from ..models_base import Base, UTCDateTime, utcnow
 

@@ -1,34 +1,37 @@
 """Issuing, revoking and checking certificates. Callers commit.
 
-``issue_certificate_if_eligible`` runs inside the transaction of whatever
-event may have completed a programme (a lesson marked done, a quiz graded,
-an attendance mark), so the certificate and its cause commit together.
+``issue_certificate_if_eligible`` receives ``learnhub.signals.completion_refreshed``,
+which ``progress.step`` sends after any event that may complete a programme (a
+lesson marked done, a quiz graded, an attendance mark), inside that event's
+transaction, so the certificate and its cause commit together.
 """
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..attendance.models import (
-    AttendanceRecord, TrainingProgramme, TrainingSession, programme_unit,
-)
+from ..attendance.models import AttendanceRecord, TrainingSession
 from ..audit.services import record
 from ..auth.models import Role, User
-from ..catalog.completion import completions
+from ..auth.scope import can_view_user, user_condition
+from ..codes import normalise, random_code
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
+from ..orgs.services import subtree_condition
+from ..programmes.models import TrainingProgramme
+from ..programmes.services import programmes_for
+from ..progress.rules import eligibility, progress_by_course
 from ..quizzes.models import Quiz
-from ..quizzes.services import quiz_result
+from ..quizzes.results import quiz_result
+from ..signals import completion_refreshed
 from .models import Certificate
 
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-ATTENDED = ("present", "late")
+CODE_LENGTH, CODE_GROUP = 20, 5
 
 
 class CertificateError(ValueError):
@@ -37,8 +40,7 @@ class CertificateError(ValueError):
 
 def new_code() -> str:
     """20 characters from 32 symbols: 100 bits, not guessable; grouped for reading aloud."""
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(20))
-    return "-".join(raw[i:i + 5] for i in range(0, 20, 5))
+    return random_code(CODE_LENGTH, CODE_GROUP)
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
@@ -47,42 +49,6 @@ def _add_months(moment: datetime, months: int) -> datetime:
     day = min(moment.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
                            31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
     return moment.replace(year=year, month=month, day=day)
-
-
-def programmes_for(user: User) -> list[TrainingProgramme]:
-    """Programmes whose target units contain the official's unit (enrolment is by unit)."""
-    if user.unit is None:
-        return []
-    target = OrgUnit.__table__.alias("target")
-    return list(db.session.scalars(
-        select(TrainingProgramme).join(programme_unit, programme_unit.c.programme_id == TrainingProgramme.id)
-        .join(target, target.c.id == programme_unit.c.unit_id)
-        .where(func.substr(user.unit.path, 1, func.length(target.c.path)) == target.c.path)
-        .distinct()))
-
-
-def attended(user_id: int, programme: TrainingProgramme) -> bool:
-    return db.session.scalar(select(AttendanceRecord.id).join(TrainingSession).where(
-        TrainingSession.programme_id == programme.id, AttendanceRecord.user_id == user_id,
-        AttendanceRecord.status.in_(ATTENDED)).limit(1)) is not None
-
-
-@dataclass
-class Eligibility:
-    eligible: bool
-    attendance_ok: bool
-    courses_done: list[int]
-    courses_missing: list[int]
-
-
-def eligibility(user: User, programme: TrainingProgramme) -> Eligibility:
-    done_q = completions()
-    done = set(db.session.scalars(select(done_q.c.course_id).where(done_q.c.user_id == user.id)))
-    required = [c.id for c in programme.courses]
-    attendance_ok = not programme.requires_attendance or attended(user.id, programme)
-    missing = [c for c in required if c not in done]
-    return Eligibility(bool(required) and attendance_ok and not missing, attendance_ok,
-                       [c for c in required if c in done], missing)
 
 
 def active_certificate(user_id: int, programme_id: int) -> Certificate | None:
@@ -100,7 +66,7 @@ def _snapshot(user: User, programme: TrainingProgramme) -> dict:
     unit = user.unit
     chain = []
     while unit is not None:
-        chain.append(f"{unit.kind} {unit.name}".strip())
+        chain.append(unit.label)
         unit = unit.parent
     # The badge recipient is the address held when the certificate was issued: a later
     # change of email must not change whom a published assertion names.
@@ -137,7 +103,7 @@ def issue(user: User, programme: TrainingProgramme, issued_by: User | None = Non
 
 
 def issue_certificate_if_eligible(user: User) -> list[Certificate]:
-    """Called after any event that may complete a programme; issues what is now earned."""
+    """Issue every certificate the official has now earned and does not hold."""
     if not user.has_role(Role.OFFICIAL):
         return []
     issued = []
@@ -145,6 +111,12 @@ def issue_certificate_if_eligible(user: User) -> list[Certificate]:
         if active_certificate(user.id, programme.id) is None and eligibility(user, programme).eligible:
             issued.append(issue(user, programme))
     return issued
+
+
+@completion_refreshed.connect
+def _issue_earned(sender, user_ids: set[int], **_) -> None:
+    for user in db.session.scalars(select(User).where(User.id.in_(sorted(user_ids)))):
+        issue_certificate_if_eligible(user)
 
 
 def revoke(cert: Certificate, by: User, reason: str, now: datetime | None = None) -> None:
@@ -162,38 +134,34 @@ def revoke(cert: Certificate, by: User, reason: str, now: datetime | None = None
 
 
 def certificate_by_code(code: str) -> Certificate | None:
-    code = (code or "").strip().upper()
-    if len(code) > 40:
+    """The certificate a person typed or scanned: any case, spaces or no dashes, and
+    O/I/L read as 0/1 (Crockford). Codes issued before that alphabet match as written."""
+    if len(code or "") > 60:
         return None
-    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+    typed = (code or "").strip().upper()
+    spellings = {typed, normalise(typed, CODE_GROUP)}
+    return db.session.scalar(select(Certificate).where(Certificate.code.in_(spellings)).limit(1))
 
 
-def certificates_in_scope(viewer: User, programme: TrainingProgramme | None = None, unit: OrgUnit | None = None):
-    from ..auth.services import sees_everything
-    from ..orgs.services import subtree_condition
-    query = select(Certificate).join(User, User.id == Certificate.user_id).join(OrgUnit, OrgUnit.id == User.unit_id)
+def certificates_in_scope(viewer: User | None, programme: TrainingProgramme | None = None,
+                          unit: OrgUnit | None = None):
+    """SELECT of the certificates ``viewer`` may see (``None``: the command line, all)."""
+    query = (select(Certificate).join(User, User.id == Certificate.user_id)
+             .outerjoin(OrgUnit, OrgUnit.id == User.unit_id).where(user_condition(viewer)))
     if programme is not None:
         query = query.where(Certificate.programme_id == programme.id)
     if unit is not None:
         query = query.where(subtree_condition(unit))
-    if viewer.has_role(Role.OFFICIAL):
-        return query.where(Certificate.user_id == viewer.id)
-    if not sees_everything(viewer):
-        if viewer.unit is None:
-            return query.where(False)
-        query = query.where(subtree_condition(viewer.unit))
     return query
 
 
 def can_see_certificate(viewer: User, cert: Certificate) -> bool:
-    from ..auth.services import can_view_user
     return can_view_user(viewer, cert.user)
 
 
 def training_record(user: User) -> dict:
     """What an official has done, as evidence of competence (ISO 9001 7.2): attendance,
     courses with quiz results, certificates."""
-    from ..catalog.services import progress_by_course
     attendance = db.session.execute(
         select(TrainingSession, AttendanceRecord).join(AttendanceRecord, AttendanceRecord.session_id == TrainingSession.id)
         .where(AttendanceRecord.user_id == user.id).order_by(TrainingSession.starts_at)).all()
@@ -206,7 +174,7 @@ def training_record(user: User) -> dict:
     return {"attendance": attendance, "courses": courses, "certificates": certs, "generated_at": utcnow()}
 
 
-def certificate_rows(viewer: User, now: datetime | None = None):
+def certificate_rows(viewer: User | None, now: datetime | None = None):
     now = now or utcnow()
     certs = db.session.scalars(certificates_in_scope(viewer).order_by(Certificate.issued_at)).all()
     return [{"code": c.code, "holder": c.snapshot.get("name") or c.user.full_name, "username": c.user.username,

@@ -4,18 +4,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..attendance.models import TrainingProgramme
 from ..auth.decorators import roles_required
 from ..auth.models import Role, User
+from ..auth.scope import can_view_user, sees_unit, unit_condition
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
-from ..orgs.services import is_within
+from ..programmes.models import TrainingProgramme
+from ..programmes.services import enrolled_officials, programme_by_code
+from ..progress.rules import eligibility
 from . import documents
 from .models import Certificate
 from .services import (
-    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, eligibility, issue,
-    revoke, training_record,
+    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, issue, revoke,
+    training_record,
 )
 
 bp = Blueprint("certificates", __name__)
@@ -41,7 +43,7 @@ def _json(data: dict, status: int = 200) -> Response:
 
 
 def _programme(code: str) -> TrainingProgramme:
-    return db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.code == code)) or abort(404)
+    return programme_by_code(code) or abort(404)
 
 
 # --- public ---------------------------------------------------------------
@@ -127,13 +129,8 @@ def my_record():
 @bp.get("/programmes/<code>/certificates")
 @roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
 def programme_certificates(code: str):
-    from ..attendance.services import enrolled_officials
-    from ..auth.services import sees_everything
-    from ..orgs.services import subtree_condition
     programme = _programme(code)
-    query = enrolled_officials(programme)
-    if not sees_everything(current_user):
-        query = query.where(subtree_condition(current_user.unit)) if current_user.unit else query.where(False)
+    query = enrolled_officials(programme).where(unit_condition(current_user))
     officials = db.session.scalars(query.order_by(OrgUnit.path, User.full_name).limit(500)).all()
     certs = {c.user_id: c for c in db.session.scalars(certificates_in_scope(current_user, programme))
              if c.revoked_at is None}
@@ -150,7 +147,6 @@ def issue_batch(code: str):
     programme = _programme(code)
     ids = [int(v) for v in request.form.getlist("user") if v.isdigit()]
     users = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.OFFICIAL.value)).all()
-    from ..auth.services import can_view_user
     issued = [issue(u, programme, issued_by=current_user) for u in users if can_view_user(current_user, u)]
     db.session.commit()
     flash(_("%(n)d certificates issued.", n=len(issued)), "success")
@@ -178,8 +174,7 @@ def revoke_view(code: str):
 def unit_zip(code: str, unit_id: int):
     programme = _programme(code)
     unit = db.session.get(OrgUnit, unit_id) or abort(404)
-    from ..auth.services import sees_everything
-    if not sees_everything(current_user) and not is_within(unit, current_user.unit):
+    if not sees_unit(current_user, unit):
         abort(403)
     certs = db.session.scalars(certificates_in_scope(current_user, programme, unit)
                                .where(Certificate.revoked_at.is_(None))).all()

@@ -41,6 +41,11 @@ class OrgUnit(Base):
     )
 
     @property
+    def label(self) -> str:
+        """How a unit is named to people: its kind and name, "Huyện Lạng Giang"."""
+        return f"{self.kind} {self.name}".strip()
+
+    @property
     def subtree_bounds(self) -> tuple[str, str]:
         return self.path, self.path[:-1] + "0"
 

@@ -154,30 +154,3 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit | None) -> None:
     unit.parent_id = new_parent.id if new_parent else None
     db.session.flush()
     db.session.expire_all()
-
-
-def merge_units(source: OrgUnit, target: OrgUnit) -> int:
-    """Fold ``source`` into ``target``: its people and child units move; records stay theirs.
-
-    Returns how many accounts moved. The source unit is kept, inactive, so
-    that history still names it.
-    """
-    from ..auth.models import User  # local: auth depends on orgs, not the reverse
-
-    if source.id == target.id:
-        raise OrgError("a unit cannot be merged into itself")
-    if target.path.startswith(source.path):
-        raise OrgError("a unit cannot be merged into a unit below it")
-    moved = db.session.execute(
-        update(User).where(User.unit_id == source.id).values(unit_id=target.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    for child in db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == source.id)).all():
-        move_unit(child, target)
-    source = db.session.get(OrgUnit, source.id)
-    source.is_active = False
-    source.merged_into_id = target.id
-    db.session.flush()
-    return moved
-
-

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from ..forms import Form
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
+
+from ..forms import Form
 
 
 class QuizSettingsForm(Form):
@@ -20,6 +21,7 @@ class QuizSettingsForm(Form):
     review = SelectField(_l("Show the correct answers"), choices=[
         ("after_attempt", _l("After each attempt")), ("after_pass", _l("Only once the quiz is passed"))])
 
-    def populate_obj(self, obj):
-        super().populate_obj(obj)
-        obj.pass_percent = float(self.pass_percent.data)
+    def settings(self) -> dict:
+        values = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        values["pass_percent"] = float(values["pass_percent"])
+        return values

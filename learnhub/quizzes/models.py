@@ -1,12 +1,22 @@
 """Quizzes: versioned questions from GIFT banks, settings per course, attempts and answers."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..models_base import Base, UTCDateTime, utcnow
+
+
+class AttemptState(str, enum.Enum):
+    """An attempt's life: open → being graded → graded, or waiting for a trainer's mark."""
+
+    IN_PROGRESS = "in_progress"
+    GRADING = "grading"
+    NEEDS_GRADING = "needs_grading"
+    GRADED = "graded"
 
 
 class Quiz(Base):
@@ -65,7 +75,7 @@ class QuizAttempt(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id"), index=True)
     number: Mapped[int] = mapped_column()
-    state: Mapped[str] = mapped_column(String(20), default="in_progress", index=True)
+    state: Mapped[str] = mapped_column(String(20), default=AttemptState.IN_PROGRESS.value, index=True)
     # in_progress | needs_grading | graded
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

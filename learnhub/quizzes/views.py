@@ -5,16 +5,19 @@ from flask_login import current_user, login_required
 from ..auth.decorators import roles_required
 from ..auth.models import Role
 from ..catalog.models import Course
-from ..catalog.completion import refresh_completions
 from ..catalog.services import course_by_slug
 from ..extensions import db
 from ..models_base import utcnow
-from .forms import QuizSettingsForm
-from .models import AttemptAnswer, Quiz, QuizAttempt
-from .services import (
-    QuizError, attempts_of, finalise_expired, grade_essay, grading_queue, may_review_answers,
-    quiz_for, quiz_result, quiz_statistics, review_items, save_answers, start_attempt, submit_attempt,
+from .attempts import (
+    QuizError, attempts_of, finalise_expired, grade_essay, grading_queue, quiz_for, save_answers, start_attempt,
+    submit_attempt,
 )
+from .forms import QuizSettingsForm
+from .models import AttemptAnswer, AttemptState, Quiz, QuizAttempt
+from .results import quiz_result
+from .review import may_review_answers, review_items
+from .settings import change_settings
+from .statistics import quiz_statistics
 
 bp = Blueprint("quizzes", __name__)
 
@@ -41,7 +44,7 @@ def overview(slug: str):
     attempts = attempts_of(current_user.id, quiz)
     return render_template("quizzes/overview.html", course=course, quiz=quiz, attempts=attempts,
                            result=quiz_result(current_user.id, quiz),
-                           open_attempt=next((a for a in attempts if a.state == "in_progress"), None))
+                           open_attempt=next((a for a in attempts if a.state == AttemptState.IN_PROGRESS), None))
 
 
 @bp.post("/courses/<slug>/quiz/start")
@@ -65,7 +68,7 @@ def attempt(attempt_id: int):
     quiz = db.session.get(Quiz, attempt.quiz_id)
     finalise_expired(current_user.id, quiz)
     db.session.commit()
-    if attempt.state != "in_progress":
+    if attempt.state != AttemptState.IN_PROGRESS:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     remaining = int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None
     return render_template("quizzes/attempt.html", attempt=attempt, quiz=quiz,
@@ -109,7 +112,7 @@ def submit(attempt_id: int):
 @login_required
 def review(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    if attempt.state == "in_progress":
+    if attempt.state == AttemptState.IN_PROGRESS:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     quiz = db.session.get(Quiz, attempt.quiz_id)
     course = db.session.get(Course, quiz.course_id)
@@ -156,10 +159,7 @@ def settings(slug: str):
     course, quiz = _course_quiz(slug)
     form = QuizSettingsForm(obj=quiz)
     if form.validate_on_submit():
-        form.populate_obj(quiz)
-        quiz.edited_by_id = current_user.id
-        quiz.edited_at = utcnow()
-        refresh_completions(course_id=course.id)  # the grading method decides who has passed
+        change_settings(quiz, form.settings(), current_user.id)
         db.session.commit()
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for("quizzes.settings", slug=slug))

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from ..auth.models import User
-from ..auth.services import officials_in_scope, sees_everything
-from ..catalog.models import Course, CourseCompletion, Lesson, LessonProgress
+from ..auth.scope import officials_in_scope, sees_everything
+from ..catalog.models import Course, Lesson, LessonProgress
 from ..catalog.services import active_courses
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.services import subtree_condition
+from ..progress.models import CourseCompletion
 
 
 @dataclass
@@ -130,6 +131,6 @@ def completion_table(report: CompletionReport) -> tuple[list[str], list[list]]:
             values += [row.completed.get(course.id, 0), row.rate(course.id)]
         return values
 
-    rows = [line(r, r.unit.code, f"{r.unit.kind} {r.unit.name}".strip()) for r in report.rows]
+    rows = [line(r, r.unit.code, r.unit.label) for r in report.rows]
     rows.append(line(report.total, "", _("Total")))
     return header, rows

@@ -6,9 +6,10 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..auth.models import Role
+from ..auth.scope import sees_unit
+from ..catalog.services import active_courses
 from ..extensions import db
 from ..orgs.models import OrgUnit
-from ..orgs.services import is_within
 from .services import completion_by_unit, completion_table, officials_page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -60,11 +61,9 @@ def officials():
     unit = None
     if unit_id is not None:
         unit = db.session.get(OrgUnit, unit_id) or abort(404)
-        if current_user.unit is not None and not current_user.has_role(Role.ADMIN) \
-                and not is_within(unit, current_user.unit):
+        if not sees_unit(current_user, unit):
             abort(403)
     q = (request.args.get("q") or "").strip()[:100]
     rows, total = officials_page(current_user, page, unit_id=unit_id, query=q)
-    from ..catalog.services import active_courses
     return render_template("reports/officials.html", rows=rows, total=total, page=page,
                            per_page=50, unit=unit, q=q, courses=active_courses())

@@ -1,0 +1,1 @@
+"""Training programmes: the certificate rule and its conference sessions."""

@@ -1,0 +1,144 @@
+"""The rules of progress, each written once: course complete, programme rule met.
+
+"Quiz passed" is ``quizzes.results.passed_quizzes`` (the quiz pages need it and sit
+below this package); "course complete" is ``completions()`` here, built on it:
+every active lesson done and, if the course has a quiz, the quiz passed. Pages,
+reports and certificates read the stored ``course_completion`` that
+``refresh_completions`` keeps equal to it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, or_, select, tuple_
+
+from ..attendance.models import ATTENDED_STATUSES, AttendanceRecord, TrainingSession
+from ..auth.models import User
+from ..catalog.models import Course, Lesson, LessonProgress
+from ..catalog.services import active_courses
+from ..extensions import db
+from ..models_base import utcnow
+from ..sql import insert_ignoring_duplicates
+from ..programmes.models import TrainingProgramme
+from ..quizzes.models import Quiz
+from ..quizzes.results import passed_quizzes
+from .models import CourseCompletion
+
+
+def completions():
+    """Subquery of (user_id, course_id) for every course a user has completed."""
+    totals = (select(Lesson.course_id, func.count(Lesson.id).label("total"))
+              .where(Lesson.retired_at.is_(None)).group_by(Lesson.course_id).subquery())
+    done = (select(LessonProgress.user_id, Lesson.course_id, func.count(LessonProgress.id).label("n"))
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(Lesson.retired_at.is_(None))
+            .group_by(LessonProgress.user_id, Lesson.course_id).subquery())
+    passed = passed_quizzes()
+    return (select(done.c.user_id, done.c.course_id)
+            .join(totals, and_(totals.c.course_id == done.c.course_id, done.c.n >= totals.c.total))
+            .outerjoin(passed, and_(passed.c.user_id == done.c.user_id, passed.c.course_id == done.c.course_id))
+            .where(or_(done.c.course_id.not_in(select(Quiz.course_id)), passed.c.user_id.is_not(None)))
+            .subquery())
+
+
+def refresh_completions(course_id: int | None = None, user_id: int | None = None) -> tuple[int, int]:
+    """``sync_completions``, counted: (added, removed)."""
+    added, removed = sync_completions(course_id, user_id)
+    return len(added), len(removed)
+
+
+def sync_completions(course_id: int | None = None, user_id: int | None = None):
+    """Bring ``course_completion`` in line with ``completions()`` for one official, one
+    course, or everything. Writes only the difference; returns the (user_id, course_id)
+    pairs added and removed.
+
+    A completion that stops holding (a lesson added to the course, a "last attempt"
+    quiz failed afterwards) is removed; it comes back, with a new date, when earned again.
+    """
+    done = completions()
+    wanted_q = select(done.c.user_id, done.c.course_id)
+    stored_q = select(CourseCompletion.user_id, CourseCompletion.course_id)
+    if course_id is not None:
+        wanted_q = wanted_q.where(done.c.course_id == course_id)
+        stored_q = stored_q.where(CourseCompletion.course_id == course_id)
+    if user_id is not None:
+        wanted_q = wanted_q.where(done.c.user_id == user_id)
+        stored_q = stored_q.where(CourseCompletion.user_id == user_id)
+    wanted = set(db.session.execute(wanted_q).all())
+    stored = set(db.session.execute(stored_q).all())
+    now = utcnow()
+    added = sorted(wanted - stored)
+    insert_ignoring_duplicates(
+        CourseCompletion, [{"user_id": u, "course_id": c, "completed_at": now} for u, c in added], ["user_id", "course_id"])
+    stale = sorted(stored - wanted)
+    for start in range(0, len(stale), 500):
+        db.session.execute(delete(CourseCompletion).where(
+            tuple_(CourseCompletion.user_id, CourseCompletion.course_id).in_(stale[start:start + 500])))
+    return added, stale
+
+
+def completed_course_ids(user_id: int) -> set[int]:
+    return set(db.session.scalars(select(CourseCompletion.course_id).where(CourseCompletion.user_id == user_id)))
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    total: int
+    done: int
+    has_quiz: bool = False
+    quiz_passed: bool = False
+    complete: bool = False  # from the stored completion: the one definition, as reports count it
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def lessons_done(self) -> bool:
+        return self.total > 0 and self.done >= self.total
+
+
+def progress_by_course(user_id: int) -> list[CourseProgress]:
+    """Each active course with the official's finished lessons, quiz and completion: five queries."""
+    courses = active_courses()
+    totals = dict(db.session.execute(
+        select(Lesson.course_id, func.count(Lesson.id))
+        .where(Lesson.retired_at.is_(None)).group_by(Lesson.course_id)).all())
+    done = dict(db.session.execute(
+        select(Lesson.course_id, func.count(LessonProgress.id))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == user_id, Lesson.retired_at.is_(None))
+        .group_by(Lesson.course_id)).all())
+    with_quiz = set(db.session.scalars(select(Quiz.course_id)))
+    passed_q = passed_quizzes()
+    passed = set(db.session.scalars(select(passed_q.c.course_id).where(passed_q.c.user_id == user_id)))
+    complete = completed_course_ids(user_id)
+    return [CourseProgress(c, totals.get(c.id, 0), done.get(c.id, 0), c.id in with_quiz, c.id in passed,
+                           c.id in complete)
+            for c in courses]
+
+
+def attended(user_id: int, programme: TrainingProgramme) -> bool:
+    return db.session.scalar(select(AttendanceRecord.id).join(TrainingSession).where(
+        TrainingSession.programme_id == programme.id, AttendanceRecord.user_id == user_id,
+        AttendanceRecord.status.in_(ATTENDED_STATUSES)).limit(1)) is not None
+
+
+@dataclass
+class Eligibility:
+    eligible: bool
+    attendance_ok: bool
+    courses_done: list[int]
+    courses_missing: list[int]
+
+
+def eligibility(user: User, programme: TrainingProgramme) -> Eligibility:
+    """Does the official meet the programme's rule: every required course complete and,
+    if the programme asks for it, the conference attended?"""
+    done = completed_course_ids(user.id)
+    required = [c.id for c in programme.courses]
+    attendance_ok = not programme.requires_attendance or attended(user.id, programme)
+    missing = [c for c in required if c not in done]
+    return Eligibility(bool(required) and attendance_ok and not missing, attendance_ok,
+                       [c for c in required if c in done], missing)
