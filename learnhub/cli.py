@@ -86,16 +86,28 @@ def certificates_command(as_json):
 
 
 @learnhub_cli.command("audit-verify")
-def audit_verify_command():
+@click.option("--expect-head", "expect_head", metavar="COUNT:HASH",
+              help="A head printed earlier (by audit-head or on a report): fail if it is gone.")
+def audit_verify_command(expect_head):
     """Check the audit log's hash chain; exit 1 naming the first broken entry."""
     from .audit.services import verify_chain
 
-    result = verify_chain()
+    result = verify_chain(expect_head=expect_head)
     if not result.ok:
-        click.echo(f"Audit log BROKEN at entry {result.broken_id}: {result.reason} "
-                   f"({result.checked} entries before it are intact).", err=True)
+        where = f" at entry {result.broken_id}" if result.broken_id else ""
+        click.echo(f"Audit log BROKEN{where}: {result.reason} "
+                   f"({result.checked} entries checked).", err=True)
         sys.exit(1)
-    click.echo(f"Audit log intact: {result.checked} entries checked.")
+    click.echo(f"Audit log intact: {result.checked} entries checked"
+               + (f", head {expect_head.strip()} present." if expect_head else "."))
+
+
+@learnhub_cli.command("audit-head")
+def audit_head_command():
+    """Print the audit log's head (COUNT:HASH): keep it to detect later truncation."""
+    from .audit.services import chain_head
+
+    click.echo(str(chain_head()))
 
 
 @learnhub_cli.command("load-units")

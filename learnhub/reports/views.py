@@ -10,6 +10,7 @@ from ..auth.scope import sees_unit
 from ..catalog.services import active_courses
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..spreadsheets import safe_row
 from .services import completion_by_unit, completion_table, officials_page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -27,6 +28,7 @@ def completion():
 @roles_required(*_VIEWERS)
 def completion_export(fmt: str):
     header, rows = completion_table(completion_by_unit(current_user))
+    header, rows = safe_row(header), [safe_row(r) for r in rows]
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
