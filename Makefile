@@ -12,6 +12,7 @@ export FLASK_APP := wsgi
 help:
 	@echo "make run   - set up and serve the demo at http://$(HOST):$(PORT)"
 	@echo "make test  - set up and run the whole test suite"
+	@echo "make serve - production: no demo data; needs SECRET_KEY and LEARNHUB_BASE_URL"
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,15 @@ run: setup
 	@echo ""
 	@echo "LearnHub demo: http://$(HOST):$(PORT)  (stop with Ctrl+C)"
 	LEARNHUB_DEMO=1 $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
+	    --access-logfile - wsgi:app
+
+# Production: never seeds demo accounts; refuses to start without SECRET_KEY and LEARNHUB_BASE_URL.
+serve: setup
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (the same long random value on every app server)"; exit 1; }
+	@test -n "$$LEARNHUB_BASE_URL" || { echo "make serve: set LEARNHUB_BASE_URL (the public address, e.g. https://hoc.example.gov.vn)"; exit 1; }
+	LEARNHUB_PRODUCTION=1 LEARNHUB_DEMO= $(BIN)/flask db upgrade
+	LEARNHUB_PRODUCTION=1 LEARNHUB_DEMO= $(BIN)/flask learnhub sync
+	LEARNHUB_PRODUCTION=1 LEARNHUB_DEMO= $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
 	    --access-logfile - wsgi:app
 
 test: setup

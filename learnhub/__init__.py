@@ -1,6 +1,7 @@
 """LearnHub: ISO 9001 training for commune officials."""
 from __future__ import annotations
 
+import hmac
 import os
 from flask import Flask, jsonify
 from sqlalchemy import event, text
@@ -21,6 +22,10 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
 
     os.makedirs(app.instance_path, exist_ok=True)
+    _check_production(app)
+    if app.config.get("BASE_URL", "").lower().startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -65,6 +70,9 @@ def create_app(config: type | dict | None = None) -> Flask:
                programmes_bp, certificates_bp):
         app.register_blueprint(bp)
 
+    from .urls import external_url
+    app.jinja_env.globals["external_url"] = external_url
+
     from .cli import learnhub_cli
     app.cli.add_command(learnhub_cli)
 
@@ -80,8 +88,16 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .errors import register_error_handlers
     register_error_handlers(app)
 
+    https = app.config["SESSION_COOKIE_SECURE"]
+
     @app.after_request
     def security_headers(response):
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if _private(response):
+            # Temporary passwords, people's records, certificates and exports must not stay
+            # in a shared office computer's cache or a proxy's.
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -92,6 +108,36 @@ def create_app(config: type | dict | None = None) -> Flask:
         return response
 
     return app
+
+
+_PRIVATE_TYPES = ("application/pdf", "text/csv", "application/zip",
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+_PRIVATE_BLUEPRINTS = ("admin", "reports")
+
+
+def _private(response) -> bool:
+    from flask import request
+    return (response.mimetype in _PRIVATE_TYPES
+            or (request.blueprint in _PRIVATE_BLUEPRINTS)
+            or (request.endpoint or "").startswith("auth."))
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def _check_production(app: Flask) -> None:
+    """Production refuses to start on the conveniences of the demo."""
+    if not app.config.get("PRODUCTION"):
+        return
+    missing = [name for name, key in (("SECRET_KEY", "SECRET_KEY"), ("LEARNHUB_BASE_URL", "BASE_URL"))
+               if not app.config.get(key)]
+    if missing:
+        raise ConfigurationError(f"Production mode needs {' and '.join(missing)} set in the environment.")
+    if not app.config["BASE_URL"].lower().startswith(("https://", "http://")):
+        raise ConfigurationError("LEARNHUB_BASE_URL must be an address such as https://hoc.example.gov.vn")
+    if app.config.get("DEMO_MODE"):
+        raise ConfigurationError("LEARNHUB_DEMO must not be set in production: it seeds known passwords.")
 
 
 def _init_login(app: Flask) -> None:
@@ -107,10 +153,15 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
+        # "<id>:<session token>" (User.get_id): a session or remember cookie from before a
+        # password change, a reset, a deactivation or "log out everywhere" loads no one.
+        ident, _, token = (user_id or "").partition(":")
+        if not ident.isdigit() or not token or len(ident) > 18:
             return None
+        user = db.session.get(User, int(ident))
+        if user is None or not user.is_active or not hmac.compare_digest(user.session_token, token):
+            return None
+        return user
 
 
 @event.listens_for(Engine, "connect")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -67,10 +68,21 @@ class Config:
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = VIETNAM_TIMEZONE
     LANGUAGES = ("vi", "en")
+    # The public address (https://hoc.example.gov.vn): every link that leaves the site is
+    # built on it. Required in production, where cookies then follow its scheme.
+    BASE_URL = os.environ.get("LEARNHUB_BASE_URL", "").strip()
+    PRODUCTION = _bool("LEARNHUB_PRODUCTION", False)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # "Keep me logged in": same flags as the session, and at most 30 days.
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    TEMPORARY_PASSWORD_DAYS = 7
+    LOGIN_LOCK_FAILURES = 10  # failed logins for one account within the window ...
+    LOGIN_LOCK_WINDOW = timedelta(minutes=15)
+    LOGIN_LOCK_BASE = timedelta(minutes=1)  # ... lock it for this long, doubling with each further failure
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a slow phone must still post
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;100 per hour")

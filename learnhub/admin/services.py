@@ -35,7 +35,7 @@ def confirm_officials_import(batch_id: int, by: User):
     plan = plan_officials_import(batch.content)
     if plan.problems:
         raise AccountError(_l("The data changed since the check: %(n)d rows now have problems. Upload the file again.", n=len(plan.problems)))
-    created = apply_officials_import(plan)
+    created = apply_officials_import(plan, by)
     batch.applied_at = utcnow()
     batch.summary = {"create": len(created), "update": plan.count("update"),
                      "unchanged": plan.count("unchanged"), "problems": 0}

@@ -51,7 +51,7 @@ def new_user():
                 user, temporary = create_user(
                     username=form.username.data, full_name=form.full_name.data, role=form.role.data,
                     unit=unit, position=form.position.data or "", email=form.email.data or "",
-                    phone=form.phone.data or "", password=form.password.data or None)
+                    phone=form.phone.data or "", password=form.password.data or None, by=current_user)
             except AccountError as exc:
                 flash(str(exc), "error")
             else:
@@ -83,7 +83,7 @@ def toggle_active(user_id: int):
 @roles_required(Role.ADMIN)
 def reset_user_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    temporary = reset_password(user)
+    temporary = reset_password(user, current_user)
     db.session.commit()
     return render_template("admin/temporary.html", accounts=[(user, temporary)])
 

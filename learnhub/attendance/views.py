@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..qr import qr_svg
+from ..urls import external_url
 from .models import TrainingSession
 from .services import (
     STATUSES, AttendanceError, apply_sheet, check_in, expected_officials, plan_sheet_import, records_by_user,
@@ -75,7 +76,7 @@ def take_roll(session_id: int):
 @roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
 def show_code(session_id: int):
     session = _session(session_id)
-    url = url_for("attendance.check_in_view", code=session.checkin_code, _external=True)
+    url = external_url("attendance.check_in_view", code=session.checkin_code)
     return render_template("attendance/code.html", session=session, url=url, qr=qr_svg(url, scalable=True))
 
 

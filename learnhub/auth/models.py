@@ -5,10 +5,10 @@ import enum
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,7 +16,7 @@ from ..models_base import Base, UTCDateTime, utcnow
 from ..orgs.models import OrgUnit
 
 
-_TEMP_PREFIX = "temp-sha256$"
+TEMPORARY_HASH_PREFIX = "temp-sha256$"
 
 
 class Role(str, enum.Enum):
@@ -46,6 +46,10 @@ class User(UserMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Part of the id that sessions and "keep me logged in" cookies carry: a new token
+    # (password changed or reset, account deactivated, "log out everywhere") ends them all.
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_urlsafe(16))
+    temporary_password_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])
 
@@ -54,9 +58,25 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.is_active_account
 
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: "<id>:<session token>" (see ``session_token``)."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_all_sessions(self) -> None:
+        self.session_token = secrets.token_urlsafe(16)
+
+    @property
+    def temporary_password_expired(self) -> bool:
+        from flask import current_app
+        days = current_app.config["TEMPORARY_PASSWORD_DAYS"]
+        return (self.must_change_password and self.temporary_password_at is not None
+                and utcnow() - self.temporary_password_at > timedelta(days=days))
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
         self.must_change_password = False
+        self.temporary_password_at = None
+        self.end_all_sessions()
 
     def set_temporary_password(self, password: str) -> None:
         """A generated one-time password: random and long, so a fast hash is enough.
@@ -66,14 +86,16 @@ class User(UserMixin, Base):
         """
         salt = secrets.token_hex(8)
         digest = hashlib.sha256((salt + password).encode()).hexdigest()
-        self.password_hash = f"{_TEMP_PREFIX}{salt}${digest}"
+        self.password_hash = f"{TEMPORARY_HASH_PREFIX}{salt}${digest}"
         self.must_change_password = True
+        self.temporary_password_at = utcnow()
+        self.end_all_sessions()
 
     def check_password(self, password: str) -> bool:
         if not self.password_hash:
             return False
-        if self.password_hash.startswith(_TEMP_PREFIX):
-            salt, digest = self.password_hash[len(_TEMP_PREFIX):].split("$", 1)
+        if self.password_hash.startswith(TEMPORARY_HASH_PREFIX):
+            salt, digest = self.password_hash[len(TEMPORARY_HASH_PREFIX):].split("$", 1)
             candidate = hashlib.sha256((salt + password).encode()).hexdigest()
             return hmac.compare_digest(candidate, digest)
         return check_password_hash(self.password_hash, password)
@@ -83,3 +105,15 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginThrottle(Base):
+    """Failed log-ins per username, in the database so every worker and server counts the
+    same. Kept for names that have no account too, so a lock reveals nothing."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,18 +5,25 @@ Services take plain values and never commit; the calling view or command does.
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import math
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..audit.services import record
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
-from .models import Role, User
+from ..sql import insert_ignoring_duplicates
+from .models import TEMPORARY_HASH_PREFIX, LoginThrottle, Role, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD_LENGTH = 8
@@ -36,11 +43,74 @@ def normalise_username(value: str) -> str:
     return (value or "").strip().lower()
 
 
-def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
-    if user is None or not user.is_active or not user.check_password(password):
-        return None
+@functools.lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+
+def _throttle_row(name: str) -> LoginThrottle:
+    insert_ignoring_duplicates(LoginThrottle, [{"username": name, "failures": 0, "window_started_at": utcnow()}],
+                               ["username"])
+    return db.session.get(LoginThrottle, name, populate_existing=True)
+
+
+def _locked_for(name: str, now: datetime) -> timedelta | None:
+    row = db.session.get(LoginThrottle, name)
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        return row.locked_until - now
+    return None
+
+
+def _count_failure(name: str, now: datetime) -> None:
+    """One more failure for this name, counted in the database (every worker and server
+    sees it). Past the limit within the window, the name is locked for a delay that
+    doubles with each further failure, up to a day."""
+    config = current_app.config
+    row = _throttle_row(name)
+    quiet_since = row.locked_until or row.window_started_at
+    if now - quiet_since > config["LOGIN_LOCK_WINDOW"]:
+        row.failures, row.window_started_at, row.locked_until = 0, now, None
+    db.session.execute(update(LoginThrottle).where(LoginThrottle.username == name)
+                       .values(failures=LoginThrottle.failures + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(row)
+    over = row.failures - config["LOGIN_LOCK_FAILURES"]
+    if over >= 0:
+        row.locked_until = now + min(config["LOGIN_LOCK_BASE"] * (2 ** min(over, 20)), timedelta(days=1))
+    db.session.flush()
+
+
+def authenticate(username: str, password: str, now: datetime | None = None) -> User:
+    """The account these credentials open, or AccountError with the message to show.
+
+    Costs one slow hash whatever happens: an unknown name, an account on a (fast-hashed)
+    temporary password and a wrong password take the same time, so timing tells no one
+    which accounts exist. Failures are counted per name; the caller commits them.
+    """
+    now = now or utcnow()
+    name = normalise_username(username)[:80]
+    locked = _locked_for(name, now)
+    if locked is not None:
+        minutes = max(1, math.ceil(locked.total_seconds() / 60))
+        raise AccountError(_l("Too many wrong passwords for this account. Log-in is paused: try again in %(n)d minutes, or ask your unit's trainer or administrator to reset the password.", n=minutes))
+    user = db.session.scalar(select(User).where(User.username == name))
+    slow = user is not None and not user.password_hash.startswith(TEMPORARY_HASH_PREFIX) and bool(user.password_hash)
+    if not slow:
+        check_password_hash(_decoy_hash(), password)
+    if user is None or not user.check_password(password) or not user.is_active:
+        _count_failure(name, now)
+        raise AccountError(_l("Wrong username or password, or the account is deactivated."))
+    if user.temporary_password_expired:
+        raise AccountError(_l("This temporary password has expired (it lasts %(n)d days). Ask your unit's trainer or administrator for a new one.", n=current_app.config["TEMPORARY_PASSWORD_DAYS"]))
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
     return user
+
+
+def end_other_sessions(user: User) -> None:
+    """"Log out everywhere": every session and remembered device of this account ends;
+    the caller logs the current device in again."""
+    user.end_all_sessions()
+    record("account.sessions_ended", "user", user.id, actor_id=user.id, subject_id=user.id)
 
 
 def check_new_password(password: str, username: str = "") -> None:
@@ -51,10 +121,13 @@ def check_new_password(password: str, username: str = "") -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Other sessions and remembered devices end (a new session token); the caller logs
+    the current device in again."""
     if not user.check_password(current):
         raise AccountError(_l("The current password is not correct."), "current")
     check_new_password(new, user.username)
     user.set_password(new)
+    record("account.password_changed", "user", user.id, actor_id=user.id, subject_id=user.id)
 
 
 def generate_temporary_password() -> str:
@@ -63,7 +136,7 @@ def generate_temporary_password() -> str:
 
 def create_user(*, username: str, full_name: str, role: str, unit: OrgUnit | None,
                 position: str = "", email: str = "", phone: str = "",
-                password: str | None = None) -> tuple[User, str | None]:
+                password: str | None = None, by: User | None = None) -> tuple[User, str | None]:
     """Create an account. Without a password a temporary one is generated and returned."""
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
@@ -87,6 +160,8 @@ def create_user(*, username: str, full_name: str, role: str, unit: OrgUnit | Non
         user.set_temporary_password(temporary)
     db.session.add(user)
     db.session.flush()
+    record("account.create", "user", user.id, actor_id=by.id if by else None, subject_id=user.id,
+           data={"username": user.username, "role": role, "unit": unit.code if unit else None})
     return user, temporary
 
 
@@ -96,11 +171,17 @@ def set_active(user: User, active: bool, by: User) -> None:
     user.is_active_account = active
     user.deactivated_at = None if active else utcnow()
     user.deactivated_by_id = None if active else by.id
+    if not active:
+        user.end_all_sessions()
+    record("account.activate" if active else "account.deactivate", "user", user.id, actor_id=by.id,
+           subject_id=user.id)
 
 
-def reset_password(user: User) -> str:
+def reset_password(user: User, by: User | None = None) -> str:
+    """A new temporary password; every session of the account ends."""
     temporary = generate_temporary_password()
     user.set_temporary_password(temporary)
+    record("account.password_reset", "user", user.id, actor_id=by.id if by else None, subject_id=user.id)
     return temporary
 
 
@@ -247,7 +328,7 @@ def plan_officials_import(data: bytes) -> ImportPlan:
     return ImportPlan(rows=good, problems=problems)
 
 
-def apply_officials_import(plan: ImportPlan) -> list[tuple[User, str]]:
+def apply_officials_import(plan: ImportPlan, by: User | None = None) -> list[tuple[User, str]]:
     """Write a checked plan. Returns (user, temporary password) for each new account."""
     if plan.problems:
         raise AccountError(_l("Fix the rows listed before importing."))
@@ -272,4 +353,7 @@ def apply_officials_import(plan: ImportPlan) -> list[tuple[User, str]]:
             user.full_name, user.position = row.full_name, row.position
             user.email, user.phone, user.unit = row.email, row.phone, unit
     db.session.flush()
+    record("officials.import", "import", len(plan.rows), actor_id=by.id if by else None,
+           data={"created": [u.username for u, _ in created],
+                 "updated": [r.username for r in plan.rows if r.action == "update"]})
     return created

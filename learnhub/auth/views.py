@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db, limiter
 from ..i18n import safe_next
 from .forms import ChangePasswordForm, LoginForm
-from .services import AccountError, authenticate, change_password
+from .services import AccountError, authenticate, change_password, end_other_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -21,10 +21,13 @@ def login():
         return redirect(url_for("progress.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
-        if user is None:
-            flash(_("Wrong username or password, or the account is deactivated."), "error")
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except AccountError as exc:
+            db.session.commit()  # the failure counts, on every server
+            flash(str(exc), "error")
         else:
+            db.session.commit()
             login_user(user, remember=form.remember.data)
             session["must_change_password"] = user.must_change_password
             if user.must_change_password:
@@ -55,10 +58,27 @@ def change_password_view():
             getattr(form, exc.field or "new").errors.append(str(exc))
         else:
             db.session.commit()
+            _stay_logged_in()
             session.pop("must_change_password", None)
-            flash(_("Your password has been changed."), "success")
+            flash(_("Your password has been changed. Every other device logged in to your account has been logged out."), "success")
             return redirect(url_for("progress.index"))
     return render_template("auth/password.html", form=form)
+
+
+def _stay_logged_in() -> None:
+    """After the session token changed: keep this device logged in (and remembered, if it was)."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(current_user._get_current_object(), remember=remembered)
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def end_sessions():
+    end_other_sessions(current_user)
+    db.session.commit()
+    _stay_logged_in()
+    flash(_("Every other device logged in to your account has been logged out."), "success")
+    return redirect(url_for("auth.change_password_view"))
 
 
 @bp.before_app_request

@@ -8,17 +8,18 @@ import zipfile
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template
 
 from ..auth.models import User
 from ..qr import qr_svg
+from ..urls import external_url
 from .models import Certificate
 
 OB_CONTEXT = "https://w3id.org/openbadges/v2"
 
 
 def verify_url(cert: Certificate) -> str:
-    return url_for("certificates.verify", code=cert.code, _external=True)
+    return external_url("certificates.verify", code=cert.code)
 
 
 def _pdf(html: str) -> bytes:
@@ -65,27 +66,27 @@ def issuer_email() -> str:
     config = current_app.config
     if config.get("ISSUER_EMAIL"):
         return config["ISSUER_EMAIL"].strip()
-    host = urlsplit(config.get("ISSUER_URL") or request.host_url).hostname or "localhost"
+    host = urlsplit(config.get("ISSUER_URL") or external_url("progress.index")).hostname or "localhost"
     return f"contact@{host}"
 
 
 def issuer_json() -> dict:
     config = current_app.config
-    return {"@context": OB_CONTEXT, "type": "Issuer", "id": url_for("certificates.issuer", _external=True),
+    return {"@context": OB_CONTEXT, "type": "Issuer", "id": external_url("certificates.issuer"),
             "name": config["ISSUER_NAME"],
-            "url": config.get("ISSUER_URL") or url_for("progress.index", _external=True),
+            "url": config.get("ISSUER_URL") or external_url("progress.index"),
             "email": issuer_email(),
-            "revocationList": url_for("certificates.revocations", _external=True)}
+            "revocationList": external_url("certificates.revocations")}
 
 
 def badge_class_json(programme) -> dict:
     return {"@context": OB_CONTEXT, "type": "BadgeClass",
-            "id": url_for("certificates.badge_class", code=programme.code, _external=True),
+            "id": external_url("certificates.badge_class", code=programme.code),
             "name": programme.title,
             "description": programme.description or programme.title,
-            "image": url_for("certificates.badge_image", code=programme.code, _external=True),
+            "image": external_url("certificates.badge_image", code=programme.code),
             "criteria": {"narrative": _criteria(programme)},
-            "issuer": url_for("certificates.issuer", _external=True)}
+            "issuer": external_url("certificates.issuer")}
 
 
 def _criteria(programme) -> str:
@@ -103,7 +104,7 @@ def recipient(cert: Certificate) -> dict:
     if email:
         kind, identity = "email", email
     else:
-        kind, identity = "url", url_for("certificates.verify", code=cert.code, _external=True)
+        kind, identity = "url", external_url("certificates.verify", code=cert.code)
     digest = hashlib.sha256((identity + cert.badge_salt).encode("utf-8")).hexdigest()
     return {"type": kind, "hashed": True, "salt": cert.badge_salt, "identity": f"sha256${digest}"}
 
@@ -112,9 +113,9 @@ def assertion_json(cert: Certificate) -> dict:
     """The hosted Assertion. A revoked one keeps its full body and adds revoked/revocationReason;
     the view answers it with 410 Gone (OB 2.0, "Revoking Hosted Assertions")."""
     data = {"@context": OB_CONTEXT, "type": "Assertion",
-            "id": url_for("certificates.assertion", code=cert.code, _external=True),
+            "id": external_url("certificates.assertion", code=cert.code),
             "recipient": recipient(cert),
-            "badge": url_for("certificates.badge_class", code=cert.programme.code, _external=True),
+            "badge": external_url("certificates.badge_class", code=cert.programme.code),
             "verification": {"type": "HostedBadge"},
             "issuedOn": iso_datetime(cert.issued_at),
             # Evidence as an IRI: the public check page of this certificate.
@@ -131,11 +132,11 @@ def assertion_json(cert: Certificate) -> dict:
 def revocation_list_json(revoked: list[Certificate]) -> dict:
     entries = []
     for cert in revoked:
-        entry = {"id": url_for("certificates.assertion", code=cert.code, _external=True)}
+        entry = {"id": external_url("certificates.assertion", code=cert.code)}
         if cert.revoke_reason:
             entry["revocationReason"] = cert.revoke_reason
         entries.append(entry)
     return {"@context": OB_CONTEXT, "type": "RevocationList",
-            "id": url_for("certificates.revocations", _external=True),
-            "issuer": url_for("certificates.issuer", _external=True),
+            "id": external_url("certificates.revocations"),
+            "issuer": external_url("certificates.issuer"),
             "revokedAssertions": entries}

@@ -25,6 +25,8 @@ class Certificate(Base):
     programme_id: Mapped[int] = mapped_column(ForeignKey("training_programme.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # None: automatic
+    # Set when a trainer issued it although the programme's rule was not met: why.
+    override_reason: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
