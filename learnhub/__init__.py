@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 import os
 from flask import Flask, jsonify
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
@@ -42,6 +43,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    # An id in a URL beyond what the database can hold is simply not found (404), not a
+    # database error: /quiz/attempts/99999999999999999999.
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -108,6 +112,12 @@ def create_app(config: type | dict | None = None) -> Flask:
         return response
 
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)  # ids are INTEGER columns
+        super().__init__(map, *args, **kwargs)
 
 
 _PRIVATE_TYPES = ("application/pdf", "text/csv", "application/zip",

@@ -214,6 +214,16 @@ def import_officials_command(path, confirm):
     click.echo(f"Imported: {summary}.")
 
 
+@learnhub_cli.command("cleanup")
+def cleanup_command():
+    """Delete uploaded files that were never confirmed within a day (run it daily, e.g. from cron)."""
+    from .admin.services import discard_unconfirmed_uploads
+
+    removed = discard_unconfirmed_uploads()
+    db.session.commit()
+    click.echo(f"Cleanup: {removed} unconfirmed uploads older than a day deleted.")
+
+
 @learnhub_cli.command("seed-demo")
 def seed_demo_command():
     """Demo units, accounts and progress (only with LEARNHUB_DEMO=1). Safe to re-run."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, make_response, redirect, request, url_for
+from flask import Flask, current_app, g, has_request_context, make_response, redirect, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, refresh
 
 from .extensions import babel
@@ -13,6 +13,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a command run from the shell speaks the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if wanted in languages:
         return wanted

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
 
 from ..auth.models import User
 from ..auth.services import AccountError, apply_officials_import, plan_officials_import
@@ -13,14 +15,32 @@ from ..orgs.services import OrgError, move_unit
 from .models import ImportBatch
 
 
+UNCONFIRMED_UPLOAD_LIFETIME = timedelta(days=1)
+
+
+def stage_upload(kind: str, filename: str, content: bytes, by: User, summary: dict) -> ImportBatch:
+    """Keep an uploaded file until its uploader confirms it; files never confirmed go after a day."""
+    discard_unconfirmed_uploads()
+    batch = ImportBatch(kind=kind, filename=(filename or "")[:255], content=content, created_by_id=by.id,
+                        summary=summary)
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def discard_unconfirmed_uploads(now: datetime | None = None) -> int:
+    """Delete uploads left unconfirmed for more than a day (they may hold personal data)."""
+    cutoff = (now or utcnow()) - UNCONFIRMED_UPLOAD_LIFETIME
+    return db.session.execute(delete(ImportBatch).where(ImportBatch.applied_at.is_(None),
+                                                        ImportBatch.created_at < cutoff)).rowcount
+
+
 def stage_officials_import(data: bytes, filename: str, by: User):
     """Check the file (dry run) and keep it for confirmation; returns (batch, plan)."""
     plan = plan_officials_import(data)
-    batch = ImportBatch(kind="officials", filename=filename[:255], content=data, created_by_id=by.id,
-                        summary={"create": plan.count("create"), "update": plan.count("update"),
-                                 "unchanged": plan.count("unchanged"), "problems": len(plan.problems)})
-    db.session.add(batch)
-    db.session.flush()
+    batch = stage_upload("officials", filename, data, by,
+                         {"create": plan.count("create"), "update": plan.count("update"),
+                          "unchanged": plan.count("unchanged"), "problems": len(plan.problems)})
     return batch, plan
 
 

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..admin.models import ImportBatch
+from ..admin.services import stage_upload
 from ..auth.decorators import roles_required
 from ..auth.models import Role
 from ..auth.scope import sees_unit
@@ -138,9 +139,7 @@ def import_sheet(session_id: int):
             except AttendanceError as exc:
                 flash(str(exc), "error")
             else:
-                batch = ImportBatch(kind=f"attendance:{session.id}", filename=upload.filename[:255], content=data,
-                                    created_by_id=current_user.id,
-                                    summary={"rows": len(plan.rows), "problems": len(plan.problems)})
-                db.session.add(batch)
+                batch = stage_upload(f"attendance:{session.id}", upload.filename, data, current_user,
+                                     {"rows": len(plan.rows), "problems": len(plan.problems)})
                 db.session.commit()
     return render_template("attendance/import.html", session=session, plan=plan, batch=batch)

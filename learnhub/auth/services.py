@@ -4,9 +4,7 @@ Services take plain values and never commit; the calling view or command does.
 """
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import math
 import re
 import secrets
@@ -22,6 +20,7 @@ from ..audit.services import record
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
+from ..spreadsheets import csv_reader
 from ..sql import insert_ignoring_duplicates
 from .models import TEMPORARY_HASH_PREFIX, LoginThrottle, Role, User
 
@@ -240,14 +239,9 @@ def _decode_upload(data: bytes) -> str:
 def plan_officials_import(data: bytes) -> ImportPlan:
     """Check every row and decide what importing would do. Writes nothing."""
     text = _decode_upload(data)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    if not text.strip():
         raise AccountError(_l("The file is empty."))
-    try:
-        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv_reader(text)
     header = [h.strip().lower() for h in next(reader)]
     index: dict[str, int] = {}
     for key, names in _COLUMNS.items():

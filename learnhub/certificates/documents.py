@@ -89,6 +89,9 @@ def badge_class_json(programme) -> dict:
             "issuer": external_url("certificates.issuer")}
 
 
+PUBLIC_REVOCATION_REASON = "Revoked by the issuer / Đã bị đơn vị cấp thu hồi"
+
+
 def _criteria(programme) -> str:
     parts = [f"Hoàn thành khóa học: {c.title} (học hết các bài và đạt bài kiểm tra cuối khóa)."
              for c in programme.courses]
@@ -110,8 +113,9 @@ def recipient(cert: Certificate) -> dict:
 
 
 def assertion_json(cert: Certificate) -> dict:
-    """The hosted Assertion. A revoked one keeps its full body and adds revoked/revocationReason;
-    the view answers it with 410 Gone (OB 2.0, "Revoking Hosted Assertions")."""
+    """The hosted Assertion. A revoked one keeps its full body and adds ``revoked``; the view
+    answers it with 410 Gone (OB 2.0, "Revoking Hosted Assertions"). The trainer's reason is
+    written about a person and stays internal: public JSON carries only a fixed phrase."""
     data = {"@context": OB_CONTEXT, "type": "Assertion",
             "id": external_url("certificates.assertion", code=cert.code),
             "recipient": recipient(cert),
@@ -124,18 +128,15 @@ def assertion_json(cert: Certificate) -> dict:
         data["expires"] = iso_datetime(cert.expires_at)
     if cert.revoked_at is not None:
         data["revoked"] = True
-        if cert.revoke_reason:
-            data["revocationReason"] = cert.revoke_reason
+        data["revocationReason"] = PUBLIC_REVOCATION_REASON
     return data
 
 
 def revocation_list_json(revoked: list[Certificate]) -> dict:
     entries = []
     for cert in revoked:
-        entry = {"id": external_url("certificates.assertion", code=cert.code)}
-        if cert.revoke_reason:
-            entry["revocationReason"] = cert.revoke_reason
-        entries.append(entry)
+        entries.append({"id": external_url("certificates.assertion", code=cert.code),
+                        "revocationReason": PUBLIC_REVOCATION_REASON})
     return {"@context": OB_CONTEXT, "type": "RevocationList",
             "id": external_url("certificates.revocations"),
             "issuer": external_url("certificates.issuer"),

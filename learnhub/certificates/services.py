@@ -8,6 +8,7 @@ transaction, so the certificate and its cause commit together.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -25,7 +26,7 @@ from ..orgs.models import OrgUnit
 from ..orgs.services import subtree_condition
 from ..programmes.models import TrainingProgramme
 from ..programmes.services import programmes_for
-from ..progress.rules import eligibility, progress_by_course
+from ..progress.rules import Eligibility, eligibility, progress_by_course
 from ..quizzes.models import Quiz
 from ..quizzes.results import quiz_result
 from ..signals import completion_refreshed
@@ -76,8 +77,11 @@ def _snapshot(user: User, programme: TrainingProgramme) -> dict:
 
 
 def issue(user: User, programme: TrainingProgramme, issued_by: User | None = None,
-          now: datetime | None = None) -> Certificate:
-    """Issue the certificate; if one is already active (even from a concurrent request) return it."""
+          now: datetime | None = None, override_reason: str = "") -> Certificate:
+    """Issue the certificate; if one is already active (even from a concurrent request) return it.
+
+    Callers check the programme's rule first (``issue_certificate_if_eligible``,
+    ``issue_by_hand``); ``override_reason`` records why one was issued without it."""
     existing = active_certificate(user.id, programme.id)
     if existing is not None:
         return existing
@@ -85,7 +89,8 @@ def issue(user: User, programme: TrainingProgramme, issued_by: User | None = Non
     cert = Certificate(code=new_code(), user_id=user.id, programme_id=programme.id, issued_at=now,
                        issued_by_id=issued_by.id if issued_by else None,
                        expires_at=_add_months(now, programme.validity_months) if programme.validity_months else None,
-                       badge_salt=secrets.token_hex(16), snapshot=_snapshot(user, programme))
+                       badge_salt=secrets.token_hex(16), snapshot=_snapshot(user, programme),
+                       override_reason=override_reason)
     try:
         with db.session.begin_nested():
             db.session.add(cert)
@@ -98,8 +103,38 @@ def issue(user: User, programme: TrainingProgramme, issued_by: User | None = Non
         return existing
     record("certificate.issue", "certificate", cert.code, actor_id=issued_by.id if issued_by else None,
            subject_id=user.id, data={"programme": programme.code, "automatic": issued_by is None,
+                                     "override_reason": override_reason or None,
                                      "expires_at": cert.expires_at.isoformat() if cert.expires_at else None})
     return cert
+
+
+@dataclass
+class HandIssue:
+    issued: list[Certificate] = field(default_factory=list)
+    overridden: list[Certificate] = field(default_factory=list)
+    not_eligible: list[tuple[User, Eligibility]] = field(default_factory=list)
+
+
+def issue_by_hand(users: list[User], programme: TrainingProgramme, by: User, override: bool = False,
+                  reason: str = "") -> HandIssue:
+    """A trainer issues to the officials chosen. Those who meet the programme's rule get
+    their certificate; the others are listed with what they lack, unless the trainer
+    overrides the rule explicitly, with a written reason that the certificate keeps."""
+    reason = (reason or "").strip()
+    if override and not reason:
+        raise CertificateError(_l("To issue without the programme's rule being met, write the reason."))
+    outcome = HandIssue()
+    for user in users:
+        if active_certificate(user.id, programme.id) is not None:
+            continue
+        rule = eligibility(user, programme)
+        if rule.eligible:
+            outcome.issued.append(issue(user, programme, issued_by=by))
+        elif override:
+            outcome.overridden.append(issue(user, programme, issued_by=by, override_reason=reason[:1000]))
+        else:
+            outcome.not_eligible.append((user, rule))
+    return outcome
 
 
 def issue_certificate_if_eligible(user: User) -> list[Certificate]:

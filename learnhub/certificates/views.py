@@ -16,7 +16,7 @@ from ..progress.rules import eligibility
 from . import documents
 from .models import Certificate
 from .services import (
-    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, issue, revoke,
+    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, issue_by_hand, revoke,
     training_record,
 )
 
@@ -52,7 +52,9 @@ def _programme(code: str) -> TrainingProgramme:
 def verify_form():
     code = (request.args.get("code") or "").strip()
     if code:
-        return redirect(url_for("certificates.verify", code=code.upper()))
+        cert = certificate_by_code(code)
+        # Found however it was typed: show it under its printed spelling.
+        return redirect(url_for("certificates.verify", code=cert.code if cert else code.upper()[:60]))
     return render_template("certificates/verify_form.html")
 
 
@@ -126,30 +128,53 @@ def my_record():
                          f"ho-so-dao-tao-{current_user.username}.pdf")
 
 
+def _programme_page(programme: TrainingProgramme, outcome=None, status: int = 200):
+    query = enrolled_officials(programme).where(unit_condition(current_user))
+    officials = db.session.scalars(query.order_by(OrgUnit.path, User.full_name).limit(500)).all()
+    ids = [u.id for u in officials]
+    # Every certificate of these officials, valid or not: a revoked one stays listed with its reason.
+    held: dict[int, list[Certificate]] = {}
+    for cert in db.session.scalars(certificates_in_scope(current_user, programme)
+                                   .where(Certificate.user_id.in_(ids)).order_by(Certificate.issued_at)):
+        held.setdefault(cert.user_id, []).append(cert)
+    rows = []
+    for user in officials:
+        certs = held.get(user.id, [])
+        active = next((c for c in certs if c.revoked_at is None), None)
+        rows.append((user, active, [c for c in certs if c.revoked_at is not None],
+                     eligibility(user, programme) if active is None else None))
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_({u.unit_id for u in officials}))).all()
+    courses = {c.id: c.title for c in programme.courses}
+    return render_template("certificates/programme.html", programme=programme, rows=rows, now=utcnow(),
+                           units=sorted(units, key=lambda u: u.path), courses=courses, outcome=outcome,
+                           can_issue=current_user.has_role(Role.TRAINER, Role.ADMIN)), status
+
+
 @bp.get("/programmes/<code>/certificates")
 @roles_required(Role.TRAINER, Role.ADMIN, Role.COMMITTEE)
 def programme_certificates(code: str):
-    programme = _programme(code)
-    query = enrolled_officials(programme).where(unit_condition(current_user))
-    officials = db.session.scalars(query.order_by(OrgUnit.path, User.full_name).limit(500)).all()
-    certs = {c.user_id: c for c in db.session.scalars(certificates_in_scope(current_user, programme))
-             if c.revoked_at is None}
-    rows = [(u, certs.get(u.id), eligibility(u, programme) if u.id not in certs else None) for u in officials]
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_({u.unit_id for u in officials}))).all()
-    return render_template("certificates/programme.html", programme=programme, rows=rows, now=utcnow(),
-                           units=sorted(units, key=lambda u: u.path),
-                           can_issue=current_user.has_role(Role.TRAINER, Role.ADMIN))
+    return _programme_page(_programme(code))
 
 
 @bp.post("/programmes/<code>/certificates/issue")
 @roles_required(Role.TRAINER, Role.ADMIN)
 def issue_batch(code: str):
     programme = _programme(code)
-    ids = [int(v) for v in request.form.getlist("user") if v.isdigit()]
-    users = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.OFFICIAL.value)).all()
-    issued = [issue(u, programme, issued_by=current_user) for u in users if can_view_user(current_user, u)]
+    ids = [int(v) for v in request.form.getlist("user") if v.isdigit() and len(v) < 19]
+    users = [u for u in db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.OFFICIAL.value))
+             if can_view_user(current_user, u)]
+    try:
+        outcome = issue_by_hand(users, programme, current_user, override=request.form.get("override") == "1",
+                                reason=request.form.get("override_reason", ""))
+    except CertificateError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _programme_page(programme, status=400)
     db.session.commit()
-    flash(_("%(n)d certificates issued.", n=len(issued)), "success")
+    done = len(outcome.issued) + len(outcome.overridden)
+    flash(_("%(n)d certificates issued.", n=done), "success" if done else "info")
+    if outcome.not_eligible:
+        return _programme_page(programme, outcome)
     return redirect(url_for("certificates.programme_certificates", code=code))
 
 

@@ -232,6 +232,8 @@ def grade_essay(answer: AttemptAnswer, fraction: float, comment: str, grader_id:
     answer.grader_comment = comment.strip()
     answer.graded_by_id = grader_id
     answer.graded_at = utcnow()
+    record("quiz.essay_grade", "quiz_attempt", attempt.id, actor_id=grader_id, subject_id=attempt.user_id,
+           data={"slot": answer.slot, "fraction": fraction})
     _update_result(attempt, utcnow())
     return attempt
 
