@@ -16,7 +16,7 @@ from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import Question, QuizAttempt
 
 from . import factories
-from .test_browser import fill, log_in
+from .browser import fill, log_in
 
 pytestmark = pytest.mark.browser
 
