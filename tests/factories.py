@@ -8,9 +8,14 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from learnhub.auth.models import User
+from learnhub.catalog.models import Course, Lesson
+from learnhub.catalog.services import mark_lesson_done
 from learnhub.extensions import db
 from learnhub.orgs.models import OrgUnit
 from learnhub.orgs.services import load_units_csv
+from learnhub.quizzes.attempts import finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
+from learnhub.quizzes.autofill import answer_form
+from learnhub.quizzes.models import QuizAttempt
 
 PASSWORD = "mat-khau-thu-nghiem"
 UNITS_CSV = Path(__file__).resolve().parent.parent / "learnhub" / "orgs" / "data" / "bac-giang-2021.csv"
@@ -48,3 +53,50 @@ def make_user(role: str = "official", unit_code: str | None = None, username: st
     db.session.add(user)
     db.session.commit()
     return user
+
+
+# --- courses, lessons, quiz attempts -----------------------------------------
+# The courses themselves come from the ``courses`` fixture (tests/fixtures synced).
+
+def lessons_of(course: Course) -> list[Lesson]:
+    """The course's lessons still in use, in reading order."""
+    return list(db.session.scalars(select(Lesson).where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))
+                                   .order_by(Lesson.position, Lesson.id)))
+
+
+def finish_lessons(user: User, course: Course) -> None:
+    """The official marks every lesson of the course done."""
+    for lesson in lessons_of(course):
+        mark_lesson_done(user.id, lesson)
+    db.session.commit()
+
+
+def attempt(user: User, course: Course, answers: str | None = "right", seed: int | None = None) -> QuizAttempt:
+    """One submitted attempt at the course's quiz.
+
+    ``answers``: "right" (every answer right), "wrong" (every answer wrong) or None (submitted
+    blank). Essays left for hand grading are then marked as a trainer would: full marks for
+    right answers, none for wrong ones; blank attempts are left as they are.
+    """
+    taken = start_attempt(user.id, quiz_for(course), seed=seed)
+    if answers is not None:
+        assert answers in ("right", "wrong"), answers
+        save_answers(taken, answer_form(taken, wrong=answers == "wrong"))
+    finish_attempt(taken)
+    if answers is not None:
+        for answer in taken.answers:
+            if answer.needs_grading:
+                grade_essay(answer, 1.0 if answers == "right" else 0.0, "", user.id)
+    db.session.commit()
+    return taken
+
+
+def pass_quiz(user: User, course: Course, seed: int | None = 1) -> QuizAttempt:
+    """An attempt with every answer right (essays marked in full): the quiz is passed."""
+    return attempt(user, course, "right", seed=seed)
+
+
+def complete_course(user: User, course: Course, seed: int | None = 1) -> QuizAttempt:
+    """Every lesson done and the quiz passed."""
+    finish_lessons(user, course)
+    return pass_quiz(user, course, seed=seed)

@@ -2,8 +2,6 @@
 committee member sees only their district. CSRF is on, as in production."""
 import pytest
 
-from learnhub.materials.sync import sync_content
-
 from . import factories
 from .browser import log_in
 
@@ -11,9 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(app, db, server_url):
-    sync_content(app.config["COURSES_DIR"])
-    db.session.commit()
+def site(app, courses, server_url):
     app.config["WTF_CSRF_ENABLED"] = True
     yield server_url
     app.config["WTF_CSRF_ENABLED"] = False

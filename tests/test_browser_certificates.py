@@ -8,8 +8,6 @@ from sqlalchemy import select
 from learnhub.attendance.models import AttendanceRecord
 from learnhub.attendance.services import create_session, mark
 from learnhub.programmes.services import create_programme
-from learnhub.catalog.services import course_by_slug
-from learnhub.materials.sync import sync_content
 from learnhub.certificates.services import active_certificate
 from learnhub.models_base import utcnow
 from learnhub.quizzes.autofill import answer_form
@@ -22,13 +20,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(app, db, units, server_url):
-    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
+def site(app, db, units, courses, server_url):
     for essay in db.session.scalars(select(Question).where(Question.qtype == "essay")):
         essay.retired_at = utcnow()  # keep this programme free of hand grading
     trainer = factories.make_user("trainer", username="giangvien", full_name="Giảng Viên")
     programme = create_programme(code="iso-2021", title="Tập huấn ISO 2021 — cấp xã", description="",
-                                 courses=[course_by_slug("iso-co-ban")], target_units=[factories.unit("217")],
+                                 courses=[courses["iso-co-ban"]], target_units=[factories.unit("217")],
                                  requires_attendance=True, deadline=None, validity_months=0,
                                  issuer_name="Ban Chỉ đạo ISO tỉnh Bắc Giang", by=trainer)
     session = create_session(programme, title="Hội nghị Lạng Giang", unit=factories.unit("217"), venue="Hội trường",
