@@ -101,6 +101,16 @@ def courses(app, db) -> dict[str, Course]:
 
 
 @pytest.fixture
+def programme(db, units, courses):
+    """Lạng Giang's ISO programme (course iso-co-ban, attendance required, valid 24 months),
+    created by trainer ``giangvien``, with one session under way."""
+    trainer = factories.make_user("trainer", username="giangvien")
+    created = factories.make_programme(trainer, [courses["iso-co-ban"]])
+    factories.make_session(created, trainer)
+    return created
+
+
+@pytest.fixture
 def login_as(app, client, units):
     """login_as('official') → the User, with ``client`` logged in as them."""
     def login(role: str = "official", unit_code: str | None = None, **kwargs):

@@ -2,17 +2,25 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from learnhub.attendance.models import TrainingSession
+from learnhub.attendance.services import create_session, mark
 from learnhub.auth.models import User
 from learnhub.catalog.models import Course, Lesson
 from learnhub.catalog.services import mark_lesson_done
+from learnhub.certificates.models import Certificate
+from learnhub.certificates.services import active_certificate
 from learnhub.extensions import db
+from learnhub.models_base import utcnow
 from learnhub.orgs.models import OrgUnit
 from learnhub.orgs.services import load_units_csv
+from learnhub.programmes.models import TrainingProgramme
+from learnhub.programmes.services import create_programme
 from learnhub.quizzes.attempts import finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import QuizAttempt
@@ -100,3 +108,46 @@ def complete_course(user: User, course: Course, seed: int | None = 1) -> QuizAtt
     """Every lesson done and the quiz passed."""
     finish_lessons(user, course)
     return pass_quiz(user, course, seed=seed)
+
+
+# --- programmes, sessions, certificates --------------------------------------
+
+def make_programme(by: User, courses: list[Course], code: str = "iso-2021-xa",
+                   title: str = "Tập huấn ISO 2021 — cấp xã", target_units: tuple[str, ...] = ("217",),
+                   requires_attendance: bool = True, deadline=None, validity_months: int = 24,
+                   issuer_name: str = "Ban Chỉ đạo ISO tỉnh Bắc Giang", description: str = "") -> TrainingProgramme:
+    """A programme for Huyện Lạng Giang by default: its courses, attendance required, valid 24 months."""
+    programme = create_programme(code=code, title=title, description=description, courses=courses,
+                                 target_units=[unit(c) for c in target_units],
+                                 requires_attendance=requires_attendance, deadline=deadline,
+                                 validity_months=validity_months, issuer_name=issuer_name, by=by)
+    db.session.commit()
+    return programme
+
+
+def make_session(programme: TrainingProgramme, trainer: User | None,
+                 title: str = "Hội nghị tập huấn huyện Lạng Giang", unit_code: str = "217",
+                 venue: str = "Hội trường UBND huyện", starts_at: datetime | None = None,
+                 ends_at: datetime | None = None) -> TrainingSession:
+    """A session of the programme; by default it began ten minutes ago and lasts three hours more."""
+    now = utcnow()
+    session = create_session(programme, title=title, unit=unit(unit_code), venue=venue,
+                             starts_at=starts_at or now - timedelta(minutes=10),
+                             ends_at=ends_at or now + timedelta(hours=3), trainer=trainer)
+    db.session.commit()
+    return session
+
+
+def the_session(programme: TrainingProgramme) -> TrainingSession:
+    """The programme's (first) session."""
+    return db.session.scalar(select(TrainingSession).where(TrainingSession.programme_id == programme.id)
+                             .order_by(TrainingSession.id))
+
+
+def certified(programme: TrainingProgramme, unit_code: str = "D217-01", **fields) -> tuple[User, Certificate]:
+    """An official marked present at the programme's session who completed its courses: (official, certificate)."""
+    official = make_user("official", unit_code=unit_code, **fields)
+    mark(the_session(programme), official, "present", by=None, source="roll_call")
+    for course in programme.courses:
+        complete_course(official, course)
+    return official, active_certificate(official.id, programme.id)
