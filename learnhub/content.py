@@ -19,7 +19,8 @@ import nh3
 #    protocol-relative URLs, no id on <a>, TOC labels no longer double-escaped.
 #    3: every table inside a scrolling wrapper, so a wide one never widens a phone's page.
 #    4: the programme form's checkbox ids (courses-N, units-N) reserved.
-RENDER_VERSION = "4"
+#    5: the certificate override form's ids (override_reason, override-hint, not-issued) reserved.
+RENDER_VERSION = "5"
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup",
@@ -71,7 +72,7 @@ _RESERVED_IDS = frozenset({
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
     "remember", "review", "role", "shuffle_answers", "shuffle_questions",
     "time_limit_minutes", "unit_code", "username", "submit", "next", "action",
-    "courses", "units", "requires_attendance",
+    "courses", "units", "requires_attendance", "not-issued", "override_reason", "override-hint",
     # names whose clobbering would matter to any script
     "__proto__", "constructor", "prototype", "document", "window", "self", "top",
     "parent", "opener", "frames", "location", "name",

@@ -9,11 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from learnhub import create_app
+from learnhub.catalog.models import Course
 from learnhub.config import TestConfig, normalise_database_url
 from learnhub.extensions import db as _db
+from learnhub.materials.sync import sync_content
 from learnhub.models import Base
 
 from . import factories
@@ -88,6 +90,24 @@ def db(app):
 def units(app):
     """Bắc Giang's demo tree: province 24, districts, a few communes each."""
     return factories.load_demo_units()
+
+
+@pytest.fixture
+def courses(app, db) -> dict[str, Course]:
+    """The fixture courses and their quiz banks (tests/fixtures), synced: {slug: Course}."""
+    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
+    db.session.commit()
+    return {c.slug: c for c in db.session.scalars(select(Course))}
+
+
+@pytest.fixture
+def programme(db, units, courses):
+    """Lạng Giang's ISO programme (course iso-co-ban, attendance required, valid 24 months),
+    created by trainer ``giangvien``, with one session under way."""
+    trainer = factories.make_user("trainer", username="giangvien")
+    created = factories.make_programme(trainer, [courses["iso-co-ban"]])
+    factories.make_session(created, trainer)
+    return created
 
 
 @pytest.fixture

@@ -2,41 +2,17 @@
 committee member sees only their district. CSRF is on, as in production."""
 import pytest
 
-from learnhub.materials.sync import sync_content
-
 from . import factories
+from .browser import log_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(app, db, server_url):
-    sync_content(app.config["COURSES_DIR"])
-    db.session.commit()
+def site(app, courses, server_url):
     app.config["WTF_CSRF_ENABLED"] = True
     yield server_url
     app.config["WTF_CSRF_ENABLED"] = False
-
-
-def log_in(page, site, username):
-    page.goto(f"{site}/login")
-    page.fill("#username", username)
-    page.fill("#password", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-
-
-def fill(page, pairs):
-    """Type or choose each (field name, value) as a person would, whatever the control."""
-    for key, value in pairs:
-        field = page.locator(f"[name='{key}']").first
-        kind = field.evaluate("e => e.tagName + ':' + (e.type || '')")
-        if kind in ("INPUT:radio", "INPUT:checkbox"):
-            page.locator(f"[name='{key}'][value='{value}']").check()
-        elif kind.startswith("SELECT"):
-            field.select_option(value)
-        else:
-            field.fill(value)
 
 
 def test_official_reads_a_lesson_and_progress_changes(site, units, page):

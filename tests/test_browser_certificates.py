@@ -6,35 +6,26 @@ import pytest
 from sqlalchemy import select
 
 from learnhub.attendance.models import AttendanceRecord
-from learnhub.attendance.services import create_session, mark
-from learnhub.programmes.services import create_programme
-from learnhub.catalog.services import course_by_slug
-from learnhub.materials.sync import sync_content
+from learnhub.attendance.services import mark
 from learnhub.certificates.services import active_certificate
 from learnhub.models_base import utcnow
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import Question, QuizAttempt
 
 from . import factories
-from .test_browser import fill, log_in
+from .browser import fill, log_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(app, db, units, server_url):
-    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
+def site(app, db, units, courses, server_url):
     for essay in db.session.scalars(select(Question).where(Question.qtype == "essay")):
         essay.retired_at = utcnow()  # keep this programme free of hand grading
     trainer = factories.make_user("trainer", username="giangvien", full_name="Giảng Viên")
-    programme = create_programme(code="iso-2021", title="Tập huấn ISO 2021 — cấp xã", description="",
-                                 courses=[course_by_slug("iso-co-ban")], target_units=[factories.unit("217")],
-                                 requires_attendance=True, deadline=None, validity_months=0,
-                                 issuer_name="Ban Chỉ đạo ISO tỉnh Bắc Giang", by=trainer)
-    session = create_session(programme, title="Hội nghị Lạng Giang", unit=factories.unit("217"), venue="Hội trường",
-                             starts_at=utcnow() - timedelta(minutes=5), ends_at=utcnow() + timedelta(hours=4),
-                             trainer=trainer)
-    db.session.commit()
+    programme = factories.make_programme(trainer, [courses["iso-co-ban"]], code="iso-2021", validity_months=0)
+    session = factories.make_session(programme, trainer, title="Hội nghị Lạng Giang", venue="Hội trường",
+                                     starts_at=utcnow() - timedelta(minutes=5), ends_at=utcnow() + timedelta(hours=4))
     app.config["WTF_CSRF_ENABLED"] = True
     yield {"url": server_url, "programme": programme, "session": session, "trainer": trainer}
     app.config["WTF_CSRF_ENABLED"] = False

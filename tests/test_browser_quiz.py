@@ -4,20 +4,17 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from learnhub.materials.sync import sync_content
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import AttemptAnswer, QuizAttempt
 
 from . import factories
-from .test_browser import fill, log_in
+from .browser import fill, log_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(app, db, units, server_url):
-    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
-    db.session.commit()
+def site(app, courses, units, server_url):
     app.config["WTF_CSRF_ENABLED"] = True
     yield server_url
     app.config["WTF_CSRF_ENABLED"] = False

@@ -7,20 +7,17 @@ from sqlalchemy import select
 from learnhub.progress.rules import completions, refresh_completions
 from learnhub.catalog.models import Lesson
 from learnhub.progress.models import CourseCompletion
-from learnhub.catalog.services import course_by_slug, mark_lesson_done
+from learnhub.catalog.services import mark_lesson_done
 from learnhub.materials.sync import sync_content
-from learnhub.quizzes.autofill import answer_form
 from learnhub.models_base import utcnow
-from learnhub.quizzes.attempts import finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
+from learnhub.quizzes.attempts import quiz_for
 
 from . import factories
 
 
 @pytest.fixture
-def course(app, db, units):
-    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
-    db.session.commit()
-    return course_by_slug("iso-co-ban")
+def course(courses, units):
+    return courses["iso-co-ban"]
 
 
 def stored(db) -> set[tuple[int, int]]:
@@ -32,39 +29,23 @@ def derived(db) -> set[tuple[int, int]]:
     return {tuple(r) for r in db.session.execute(select(done.c.user_id, done.c.course_id))}
 
 
-def take_quiz(db, user, course, wrong=False):
-    attempt = start_attempt(user.id, quiz_for(course), seed=3)
-    save_answers(attempt, answer_form(attempt, wrong))
-    finish_attempt(attempt)
-    for answer in attempt.answers:
-        if answer.needs_grading:  # the trainer marks the essay; that completes the attempt
-            grade_essay(answer, 0.0 if wrong else 1.0, "", user.id)
-    db.session.commit()
-
-
-def lessons_of(db, course):
-    return db.session.scalars(select(Lesson).where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))).all()
-
-
 def test_completion_is_stored_once_lessons_and_quiz_are_done(db, course):
     official = factories.make_user("official")
-    for lesson in lessons_of(db, course):
+    for lesson in factories.lessons_of(course):
         mark_lesson_done(official.id, lesson)
         mark_lesson_done(official.id, lesson)  # a double click
     db.session.commit()
     assert stored(db) == set()  # the quiz is still to pass
-    take_quiz(db, official, course, wrong=True)
+    factories.attempt(official, course, "wrong", seed=3)  # essay marked too: a finished attempt, failed
     assert stored(db) == set()
     quiz_for(course).max_attempts = 5
-    take_quiz(db, official, course)
+    factories.attempt(official, course, "right", seed=3)
     assert stored(db) == derived(db) == {(official.id, course.id)}
 
 
 def test_a_lesson_added_to_the_course_reopens_it(app, db, course, tmp_path):
     official = factories.make_user("official")
-    for lesson in lessons_of(db, course):
-        mark_lesson_done(official.id, lesson)
-    take_quiz(db, official, course)
+    factories.complete_course(official, course, seed=3)
     assert stored(db) == {(official.id, course.id)}
     courses, quizzes = tmp_path / "courses", tmp_path / "quizzes"
     shutil.copytree(app.config["COURSES_DIR"], courses)
@@ -81,9 +62,7 @@ def test_a_lesson_added_to_the_course_reopens_it(app, db, course, tmp_path):
 
 def test_refresh_repairs_whatever_drifted_and_then_writes_nothing(db, course):
     official = factories.make_user("official")
-    for lesson in lessons_of(db, course):
-        mark_lesson_done(official.id, lesson)
-    take_quiz(db, official, course)
+    factories.complete_course(official, course, seed=3)
     db.session.execute(CourseCompletion.__table__.delete())
     db.session.add(CourseCompletion(user_id=factories.make_user("official").id, course_id=course.id))
     db.session.commit()
@@ -107,6 +86,6 @@ def test_refresh_handles_more_completions_than_one_statement_carries(db, course)
     ids = db.session.scalars(select(User.id)).all()
     db.session.execute(LessonProgress.__table__.insert(), [
         {"user_id": u, "lesson_id": lesson.id, "completed_at": utcnow()}
-        for u in ids for lesson in lessons_of(db, course)])
+        for u in ids for lesson in factories.lessons_of(course)])
     assert refresh_completions() == (12000, 0)
     assert refresh_completions(course_id=course.id) == (0, 0)

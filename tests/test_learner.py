@@ -1,18 +1,10 @@
 """The learner's side: catalogue, course, lesson, marking done, my training, glossary."""
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from learnhub.catalog.models import LessonProgress
-from learnhub.materials.sync import sync_content
 from learnhub.fragments import CSRF_SLOT, PATH_SLOT
-
-
-@pytest.fixture
-def courses(app, db):
-    sync_content(app.config["COURSES_DIR"])
-    db.session.commit()
 
 
 def text_of(response) -> str:

@@ -5,22 +5,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from learnhub.catalog.services import course_by_slug
 from learnhub.materials.sync import sync_content
 from learnhub.models_base import utcnow
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import Question, Quiz, QuizAttempt
-from learnhub.quizzes.attempts import QuizError, finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
+from learnhub.quizzes.attempts import QuizError, finish_attempt, quiz_for, save_answers, start_attempt
 from learnhub.quizzes.statistics import quiz_statistics
 
 from . import factories
 
 
 @pytest.fixture
-def quiz(app, db):
-    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
-    db.session.commit()
-    return quiz_for(course_by_slug("iso-co-ban"))
+def quiz(courses):
+    return quiz_for(courses["iso-co-ban"])
 
 
 def right_form(attempt, wrong=False):
@@ -177,12 +174,10 @@ def test_expired_attempt_is_graded_when_the_official_returns(client, db, quiz, l
     assert response.headers["Location"].endswith(f"/quiz/attempts/{attempt.id}/review")
 
 
-def test_attempt_limit_is_enforced(client, db, quiz, login_as):
+def test_attempt_limit_is_enforced(client, db, courses, quiz, login_as):
     user = login_as("official")
     for _ in range(3):
-        a = start_attempt(user.id, quiz)
-        finish_attempt(a)
-        db.session.commit()
+        factories.attempt(user, courses["iso-co-ban"], answers=None)
     response = client.post("/courses/iso-co-ban/quiz/start", follow_redirects=True)
     assert "Bạn đã dùng hết 3 lượt làm bài" in response.get_data(as_text=True)
 
@@ -237,16 +232,10 @@ def test_officials_cannot_open_trainer_pages(client, quiz, login_as):
     assert client.get("/trainer/quizzes/iso-co-ban/statistics").status_code == 403
 
 
-def test_statistics_show_facility_per_question(client, db, quiz, login_as):
-    for k in range(4):
-        official = factories.make_user("official")
-        attempt = start_attempt(official.id, quiz, seed=k)
-        save_answers(attempt, right_form(attempt, wrong=(k % 2 == 1)))
-        finish_attempt(attempt)
-        for a in attempt.answers:
-            if a.needs_grading:
-                grade_essay(a, 1.0 if k % 2 == 0 else 0.0, "", official.id)
-        db.session.commit()
+def test_statistics_show_facility_per_question(client, db, courses, quiz, login_as):
+    for k in range(4):  # essays marked in full for right answers, zero for wrong ones
+        factories.attempt(factories.make_user("official"), courses["iso-co-ban"],
+                          "wrong" if k % 2 == 1 else "right", seed=k)
     stats = quiz_statistics(quiz)
     assert stats.attempts == 4 and stats.pass_rate == 0.5
     assert all(0 <= s.facility <= 1 for s in stats.questions)
@@ -256,16 +245,9 @@ def test_statistics_show_facility_per_question(client, db, quiz, login_as):
     assert "Hãy xem lại câu này" not in page  # right for the strong, wrong for the weak: good questions
 
 
-def test_statistics_point_at_questions_nobody_gets_right(client, db, quiz, login_as):
+def test_statistics_point_at_questions_nobody_gets_right(client, db, courses, quiz, login_as):
     for k in range(3):
-        official = factories.make_user("official")
-        attempt = start_attempt(official.id, quiz, seed=k)
-        save_answers(attempt, right_form(attempt, wrong=True))
-        finish_attempt(attempt)
-        for a in attempt.answers:
-            if a.needs_grading:
-                grade_essay(a, 0.0, "", official.id)
-        db.session.commit()
+        factories.attempt(factories.make_user("official"), courses["iso-co-ban"], "wrong", seed=k)
     login_as("trainer")
     page = client.get("/trainer/quizzes/iso-co-ban/statistics").get_data(as_text=True)
     assert "Hãy xem lại câu này" in page

@@ -17,7 +17,6 @@ from learnhub.certificates.models import Certificate
 from learnhub.certificates.services import active_certificate, revoke
 
 from . import factories
-from .test_certificates import _certified, programme  # noqa: F401 (fixture)
 
 
 def _part_way(db, unit_code="D217-01", **kwargs):
@@ -34,7 +33,7 @@ def _pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def test_a_trainer_cannot_issue_to_someone_who_has_not_met_the_rule(client, db, programme, login_as):  # noqa: F811
+def test_a_trainer_cannot_issue_to_someone_who_has_not_met_the_rule(client, db, programme, login_as):
     login_as("trainer")
     official = _part_way(db, full_name="Lê Văn Dở Dang")
     response = client.post(f"/programmes/{programme.code}/certificates/issue", data={"user": [official.id]})
@@ -44,7 +43,7 @@ def test_a_trainer_cannot_issue_to_someone_who_has_not_met_the_rule(client, db, 
     assert "Lê Văn Dở Dang" in page and "chưa tham dự hội nghị" in page and "chưa hoàn thành khóa học" in page
 
 
-def test_an_override_needs_a_written_reason(client, db, programme, login_as):  # noqa: F811
+def test_an_override_needs_a_written_reason(client, db, programme, login_as):
     login_as("trainer")
     official = _part_way(db)
     response = client.post(f"/programmes/{programme.code}/certificates/issue",
@@ -54,7 +53,7 @@ def test_an_override_needs_a_written_reason(client, db, programme, login_as):  #
     assert active_certificate(official.id, programme.id) is None
 
 
-def test_an_override_with_a_reason_is_kept_shown_and_logged(client, db, programme, login_as):  # noqa: F811
+def test_an_override_with_a_reason_is_kept_shown_and_logged(client, db, programme, login_as):
     trainer = login_as("trainer")
     official = _part_way(db, full_name="Trần Thị Ngoại Lệ")
     reason = "Đã học trực tiếp lớp bồi dưỡng tháng 10, hồ sơ số 15/BC"
@@ -69,9 +68,9 @@ def test_an_override_with_a_reason_is_kept_shown_and_logged(client, db, programm
     assert entry.actor_id == trainer.id and entry.data["override_reason"] == reason
 
 
-def test_batch_issue_issues_to_the_eligible_and_lists_the_rest(client, db, programme, login_as):  # noqa: F811
+def test_batch_issue_issues_to_the_eligible_and_lists_the_rest(client, db, programme, login_as):
     login_as("trainer")
-    done, _cert = _certified(db, programme)
+    done, _cert = factories.certified(programme)
     revoke(_cert, factories.make_user("admin"), "thử lại")  # eligible again, without a certificate
     db.session.commit()
     behind = _part_way(db, full_name="Người Chưa Xong")
@@ -83,8 +82,8 @@ def test_batch_issue_issues_to_the_eligible_and_lists_the_rest(client, db, progr
     assert "Người Chưa Xong" in page
 
 
-def test_a_revoked_pdf_says_revoked_and_claims_no_validity(client, db, programme, login_as):  # noqa: F811
-    official, cert = _certified(db, programme)
+def test_a_revoked_pdf_says_revoked_and_claims_no_validity(client, db, programme, login_as):
+    official, cert = factories.certified(programme)
     client.post("/login", data={"username": official.username, "password": factories.PASSWORD})
     valid = _pdf_text(client.get(f"/certificates/{cert.code}.pdf").data)
     assert "Có giá trị đến" in valid and "THU HỒI" not in valid
@@ -96,8 +95,8 @@ def test_a_revoked_pdf_says_revoked_and_claims_no_validity(client, db, programme
     assert "Có giá trị đến" not in revoked and "đã hoàn thành chương trình" not in revoked
 
 
-def test_the_verify_page_of_a_revoked_code_claims_no_validity(client, db, programme):  # noqa: F811
-    _official, cert = _certified(db, programme)
+def test_the_verify_page_of_a_revoked_code_claims_no_validity(client, db, programme):
+    _official, cert = factories.certified(programme)
     assert "Có giá trị đến" in client.get(f"/verify/{cert.code}").get_data(as_text=True)
     revoke(cert, factories.make_user("admin"), "Cấp nhầm")
     db.session.commit()
@@ -105,16 +104,16 @@ def test_the_verify_page_of_a_revoked_code_claims_no_validity(client, db, progra
     assert "Đã thu hồi ngày" in page and "Có giá trị đến" not in page
 
 
-def test_the_trainers_list_keeps_a_revoked_certificate_with_reason_and_date(client, db, programme, login_as):  # noqa: F811
+def test_the_trainers_list_keeps_a_revoked_certificate_with_reason_and_date(client, db, programme, login_as):
     login_as("trainer")
-    official, cert = _certified(db, programme)
+    official, cert = factories.certified(programme)
     client.post(f"/certificates/{cert.code}/revoke", data={"reason": "Hồ sơ tham dự bị ghi nhầm"})
     page = client.get(f"/programmes/{programme.code}/certificates").get_data(as_text=True)
     assert cert.code in page and "Hồ sơ tham dự bị ghi nhầm" in page and "Đã thu hồi ngày" in page
 
 
-def test_public_json_carries_no_reason_written_about_a_person(client, db, programme):  # noqa: F811
-    _official, cert = _certified(db, programme)
+def test_public_json_carries_no_reason_written_about_a_person(client, db, programme):
+    _official, cert = factories.certified(programme)
     revoke(cert, factories.make_user("admin"), "cán bộ đã chuyển công tác sang huyện khác")
     db.session.commit()
     for url in (f"/badges/assertions/{cert.code}", "/badges/revocations"):
@@ -122,8 +121,8 @@ def test_public_json_carries_no_reason_written_about_a_person(client, db, progra
         assert "chuyển công tác" not in body and "revoked" in body.lower()
 
 
-def test_a_forged_host_header_cannot_change_badge_addresses(app, db, programme):  # noqa: F811
-    _official, cert = _certified(db, programme)
+def test_a_forged_host_header_cannot_change_badge_addresses(app, db, programme):
+    _official, cert = factories.certified(programme)
     pinned = create_app({**app.config, "INSTANCE_PATH": app.instance_path,
                          "BASE_URL": "https://iso.bacgiang.gov.vn"})
     client = pinned.test_client()
@@ -137,8 +136,8 @@ def test_a_forged_host_header_cannot_change_badge_addresses(app, db, programme):
     assert "evil.example" not in page
 
 
-def test_codes_typed_by_hand_are_found(client, db, programme):  # noqa: F811
-    _official, cert = _certified(db, programme)
+def test_codes_typed_by_hand_are_found(client, db, programme):
+    _official, cert = factories.certified(programme)
     code = cert.code
     raw = code.replace("-", "")
     looks = raw.replace("0", "O").replace("1", "l")
