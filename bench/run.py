@@ -109,6 +109,9 @@ class Bench:
             self.warm(self.bare.port, [("/bytes/20000", "")])
         return self.bare
 
+    def server_pids(self, server: Server) -> list[int]:
+        return [server.proc.pid, *server.worker_pids()]
+
     def stop(self, server: Server) -> None:
         server.stop()
         if server in self.servers:
@@ -152,7 +155,7 @@ class Bench:
             note = (note + "; " if note else "") + f"1 connection, {seconds} s"
         self.say(f"{title}: {len(requests)} distinct request(s), {mode}")
         result = wrk.run(app.url, requests, expect, mode=mode, threads=threads, connections=connections,
-                         seconds=seconds)
+                         seconds=seconds, server_pids=self.server_pids(app))
         if result.ok == 0:
             raise RuntimeError(f"{title}: no good response; first: {result.first_bad[:300]!r}")
         bare_result = None
@@ -165,11 +168,16 @@ class Bench:
                 content_type = first.headers.get("Content-Type", FORM)
                 bare_req = wrk.Req("POST", f"/json/{size}", {"Content-Type": content_type}, [first.bodies[0]])
             bare_result = wrk.run(bare.url, [bare_req], wrk.Expect(200), threads=threads, connections=connections,
-                                  seconds=min(seconds or wrk.SECONDS, wrk.SECONDS))
+                                  seconds=min(seconds or wrk.SECONDS, wrk.SECONDS), server_pids=self.server_pids(bare))
         row = Row(key, title, result, bare_result, target, note)
         problems = result.problems()
         if problems:
             row.note = (row.note + "; " if row.note else "") + problems
+        busy = [r.cpu_others for r in (result, bare_result) if r is not None and r.cpu_others is not None]
+        if busy and max(busy) > 0.15:
+            row.note = (row.note + "; " if row.note else "") + (
+                f"other processes took {100 * (result.cpu_others or 0):.0f}% of the CPU during the app run"
+                + (f", {100 * (bare_result.cpu_others or 0):.0f}% during the bare run" if bare_result else ""))
         self.rows.append(row)
         ratio = f", {row.ratio:.2f}x bare ({bare_result.rate:.0f}/s at {size:,} B)" if bare_result else ""
         self.say(f"  {result.rate:.1f}/s, p50 {result.p50_ms:.1f} ms, p95 {result.p95_ms:.1f} ms{ratio}")
@@ -456,6 +464,9 @@ class Bench:
             "p95_ms": row.result.p95_ms, "p99_ms": row.result.p99_ms, "ok": row.result.ok, "bad": row.result.bad,
             "errors": row.result.errors, "body_bytes": round(row.result.body_bytes_avg),
             "bare_rate": round(row.bare.rate, 1) if row.bare else None,
+            "bare_p95_ms": row.bare.p95_ms if row.bare else None,
+            "cpu_others_app": round(row.result.cpu_others, 2) if row.result.cpu_others is not None else None,
+            "cpu_others_bare": round(row.bare.cpu_others, 2) if row.bare and row.bare.cpu_others is not None else None,
             "ratio": round(row.ratio, 3) if row.ratio is not None else None,
             "target": row.target.text() if row.target else None, "verdict": row.verdict(), "note": row.note,
         } for row in self.rows}
@@ -514,6 +525,13 @@ def main(argv: list[str]) -> int:
         print(f"gunicorn worker RSS after the province load: {', '.join(f'{r:.0f} MB' for r in results['worker_rss_mb_each'])}"
               + (f"; after the country load: max {results['worker_rss_mb_country']:.0f} MB"
                  if results.get("worker_rss_mb_country") else ""))
+    others = [s["cpu_others_app"] for s in results["scenarios"].values() if s.get("cpu_others_app") is not None]
+    if others:
+        results["cpu_others_mean"] = round(sum(others) / len(others), 2)
+        (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        if results["cpu_others_mean"] > 0.15:
+            print(f"WARNING: other processes took {100 * results['cpu_others_mean']:.0f}% of the CPU on average during "
+                  "the app runs: rates are low and ratios noisy; run again on a quiet machine.")
     for note in bench.notes:
         print(note)
     print(f"total {results['settings']['total_s']:.0f} s; written to {RESULTS / 'latest.json'}")

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,8 @@ class Result:
     exhausted: bool
     seconds: float
     first_bad: str
+    cpu_others: float | None = None   # share of the machine's CPU used by other processes meanwhile
+
 
     def problems(self) -> str:
         errs = {k: v for k, v in self.errors.items() if v}
@@ -60,6 +64,26 @@ class Result:
         if self.exhausted:
             notes.append("every prepared request was sent before the time was up; rate counted to the last response")
         return "; ".join(notes)
+
+
+def _busy_ticks() -> int:
+    """CPU ticks the whole machine spent busy since boot (all cores)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return sum(values[:8]) - idle
+
+
+def _pid_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def _lua(value) -> str:
@@ -83,7 +107,10 @@ def _lua(value) -> str:
 
 
 def run(url: str, requests: list[Req], expect: Expect, *, mode: str = "cycle",
-        seconds: int | None = None, threads: int | None = None, connections: int | None = None) -> Result:
+        seconds: int | None = None, threads: int | None = None, connections: int | None = None,
+        server_pids: list[int] | None = None) -> Result:
+    """``server_pids``: the server's processes, so that the CPU other processes took meanwhile
+    can be told apart (a busy machine lowers every rate; the bare rate measures that too)."""
     threads = threads or THREADS
     connections = connections or CONNECTIONS
     seconds = max(1, int(seconds or SECONDS))  # wrk takes whole seconds
@@ -97,6 +124,10 @@ def run(url: str, requests: list[Req], expect: Expect, *, mode: str = "cycle",
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-plan-", delete=False) as f:
         f.write("return " + _lua(plan) + "\n")
         plan_path = f.name
+    tick = os.sysconf("SC_CLK_TCK")
+    busy0, ours0 = _busy_ticks(), _pid_ticks(server_pids or [])
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.monotonic()
     try:
         proc = subprocess.run(
             [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
@@ -105,6 +136,11 @@ def run(url: str, requests: list[Req], expect: Expect, *, mode: str = "cycle",
             text=True, timeout=seconds + 120)
     finally:
         os.unlink(plan_path)
+    wall = time.monotonic() - began
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_ticks = ((children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)) * tick
+    others = (_busy_ticks() - busy0) - (_pid_ticks(server_pids or []) - ours0) - wrk_ticks
+    cpu_others = max(0.0, others / (tick * wall * (os.cpu_count() or 1))) if server_pids and wall > 0 else None
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
@@ -116,4 +152,4 @@ def run(url: str, requests: list[Req], expect: Expect, *, mode: str = "cycle",
         p50_ms=data["p50_ms"], p95_ms=data["p95_ms"], p99_ms=data["p99_ms"],
         ok=data["ok"], bad=data["bad"], errors=data["errors"],
         body_bytes_avg=data["body_bytes"] / data["ok"] if data["ok"] else 0.0,
-        exhausted=exhausted, seconds=elapsed, first_bad=data["first_bad"])
+        exhausted=exhausted, seconds=elapsed, first_bad=data["first_bad"], cpu_others=cpu_others)
