@@ -7,12 +7,13 @@ PORT   ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test setup translations i18n-update serve clean help
+.PHONY: run test bench setup translations i18n-update serve clean help
 
 help:
 	@echo "make run   - set up and serve the demo at http://$(HOST):$(PORT)"
 	@echo "make test  - set up and run the whole test suite"
 	@echo "make serve - production: no demo data; needs SECRET_KEY and LEARNHUB_BASE_URL"
+	@echo "make bench - set up and measure the app under wrk (see README, Speed)"
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,14 @@ serve: setup
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Installs wrk the way CI installs Chromium, then runs every scenario (BENCH_ARGS picks some).
+bench: setup
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	    echo "Installing Debian's wrk for the benchmarks..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+	WORKERS=$(WORKERS) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
