@@ -2,7 +2,7 @@
 from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .extensions import db, login_manager
 
@@ -54,6 +54,19 @@ def register_error_handlers(app: Flask) -> None:
         body, code = page(503, _("Temporarily unavailable"),
                           _("The server cannot reach its database for a moment, so this request was not saved. Wait a few seconds and try again."))
         return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    @app.teardown_appcontext
+    def close_session_even_if_the_database_left(exc):
+        # A request's response is ready before its session is closed, and closing rolls back
+        # the (read) transaction. If the database went away in between (a restart), that
+        # rollback fails; the connection is already discarded, and the ready response must not
+        # become a 500. Registered after Flask-SQLAlchemy's own teardown, so it runs first
+        # (teardowns run in reverse) and leaves that one nothing to do.
+        try:
+            db.session.remove()
+        except DBAPIError as e:
+            app.logger.warning("Database unavailable while closing the session: %s", getattr(e, "orig", e))
+            db.session.registry.clear()
 
     @app.errorhandler(500)
     def server_error(e):
