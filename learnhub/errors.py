@@ -1,9 +1,12 @@
 """Error pages in the user's language."""
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from .extensions import db
+from .extensions import db, login_manager
+
+RETRY_AFTER_SECONDS = 10
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -34,6 +37,36 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(429)
     def too_many(e):
         return page(429, _("Too many attempts"), _("Too many attempts in a short time. Wait a minute and try again."))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(e):
+        # The database is restarting, failing over or unreachable (the driver reports these as
+        # OperationalError, and so does a dropped connection): the request can be sent again
+        # in a moment, so say so (503 + Retry-After) instead of a 500. Its transaction is gone.
+        app.logger.warning("Database unavailable, answered 503: %s", getattr(e, "orig", e))
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be past rolling back; the pool discards it
+            pass
+        # The page itself must not need the database: render it for an anonymous visitor
+        # (loading the logged-in user would query it again).
+        g._login_user = login_manager.anonymous_user()
+        body, code = page(503, _("Temporarily unavailable"),
+                          _("The server cannot reach its database for a moment, so this request was not saved. Wait a few seconds and try again."))
+        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    @app.teardown_appcontext
+    def close_session_even_if_the_database_left(exc):
+        # A request's response is ready before its session is closed, and closing rolls back
+        # the (read) transaction. If the database went away in between (a restart), that
+        # rollback fails; the connection is already discarded, and the ready response must not
+        # become a 500. Registered after Flask-SQLAlchemy's own teardown, so it runs first
+        # (teardowns run in reverse) and leaves that one nothing to do.
+        try:
+            db.session.remove()
+        except DBAPIError as e:
+            app.logger.warning("Database unavailable while closing the session: %s", getattr(e, "orig", e))
+            db.session.registry.clear()
 
     @app.errorhandler(500)
     def server_error(e):
