@@ -37,7 +37,7 @@ from learnhub import create_app
 from learnhub.audit.models import AuditEntry
 from learnhub.audit.services import _LOCK_KEY as AUDIT_LOCK_KEY
 from learnhub.audit.services import verify_chain
-from learnhub.catalog.services import sync_content
+from learnhub.materials.sync import sync_content
 from learnhub.config import PROJECT_ROOT
 from learnhub.extensions import db
 from learnhub.quizzes.autofill import answer_form

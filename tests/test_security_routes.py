@@ -30,9 +30,11 @@ from werkzeug.routing import IntegerConverter, UUIDConverter
 
 from learnhub import create_app
 from learnhub.admin.services import stage_officials_import
-from learnhub.attendance.services import create_programme, create_session
+from learnhub.attendance.services import create_session
+from learnhub.programmes.services import create_programme
 from learnhub.catalog.models import Lesson
-from learnhub.catalog.services import course_by_slug, sync_content
+from learnhub.catalog.services import course_by_slug
+from learnhub.materials.sync import sync_content
 from learnhub.certificates.services import issue
 from learnhub.config import TestConfig
 from learnhub.extensions import csrf as csrf_extension
@@ -40,7 +42,7 @@ from learnhub.models import Base
 from learnhub.models_base import utcnow
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import AttemptAnswer, Question, QuizAttempt
-from learnhub.quizzes.services import finish_attempt, quiz_for, save_answers, start_attempt
+from learnhub.quizzes.attempts import finish_attempt, quiz_for, save_answers, start_attempt
 
 from . import factories
 
@@ -101,23 +103,18 @@ PUBLIC: dict[str, str] = {
 # route shows or does with it is scoped: 200 (or a redirect) is allowed, while the checks that
 # nothing of the other side is shown and nothing changed still apply.
 SHARED: dict[str, str] = {
-    "attendance.programme": "programme page: sessions outside the viewer's district are left out",
+    "programmes.detail": "programme page: sessions outside the viewer's district are left out",
     "certificates.programme_certificates": "programme certificates: officials outside the viewer's district are left out",
     "certificates.issue_batch": "issuing for a programme: officials outside the issuer's district are ignored",
-    "attendance.new_session": "the new-session form of a programme shows no official's data",
+    "programmes.new_session": "the new-session form of a programme shows no official's data",
 }
 # Of those, the pages that list the viewer's own side: the own-side request must show it, so
 # that the absence of the other side means something.
-LISTINGS = {"attendance.programme", "certificates.programme_certificates"}
+LISTINGS = {"programmes.detail", "certificates.programme_certificates"}
 
-# Cases left out because they fail on an app bug reported with issue 13 (the views are being
-# refactored, so the bug is not fixed here). Put each back once its bug is fixed.
-LEFT_OUT: dict[tuple[str, str, str], str] = {
-    ("district_trainer", "POST", "quizzes.grade"):
-        "a trainer of district 217 marks the essay of an official of 213: 302, mark saved, attempt graded",
-    ("district_trainer", "POST", "attendance.new_session"):
-        "a trainer of district 217 creates a session in district 213 (302), then cannot open it (403)",
-}
+# Cases left out because they fail on a known app bug (none today: the two found, essay marks and
+# sessions across districts, are fixed). Add a case here only with the bug it waits for.
+LEFT_OUT: dict[tuple[str, str, str], str] = {}
 
 
 # --- the data: two sides, A (Lạng Giang, district 217) and B (Bắc Giang city, 213) ---------
@@ -287,6 +284,7 @@ def build_url(rule, values: dict) -> str:
 ACTORS = {
     "auth.login": None,
     "auth.change_password_view": "official",
+    "auth.end_sessions": "official",
     "quizzes.start": "official",
     "quizzes.save": "official",
     "quizzes.submit": "official",
@@ -308,21 +306,23 @@ PAYLOADS = {
     "auth.login": lambda db, w, s: {"username": s.username, "password": factories.PASSWORD},
     "auth.change_password_view": lambda db, w, s: {"current": factories.PASSWORD, "new": "mat-khau-moi-2026",
                                                    "confirm": "mat-khau-moi-2026"},
+    "auth.end_sessions": lambda db, w, s: {},
     "admin.new_user": lambda db, w, s: {"username": "tai-khoan-moi", "full_name": "Tài Khoản Mới", "role": "official",
                                         "unit_code": "D217-03", "password": "mat-khau-moi-2026"},
     "admin.toggle_active": lambda db, w, s: {"active": "0"},
     "admin.import_officials": lambda db, w, s: {"file": _csv(
         "full_name,username,unit_code\nNgười Nhập Mới,nguoi-nhap-moi,D217-03\n", "canbo.csv")},
-    "attendance.new_programme": lambda db, w, s: {
+    "programmes.new": lambda db, w, s: {
         "title": "Chương trình mới", "code": "ctr-moi", "courses": str(w.course_id),
         "units": str(s.district_id), "requires_attendance": "y", "validity_months": "0", "issuer_name": ""},
-    "attendance.new_session": lambda db, w, s: {
+    "programmes.new_session": lambda db, w, s: {
         "title": "Hội nghị mới", "unit": str(s.district_id), "venue": "Hội trường", "starts_at": "2031-03-02T08:00",
         "ends_at": "2031-03-02T11:30", "trainer": "0", "grace_minutes": "30"},
     "attendance.take_roll": lambda db, w, s: {f"status-{s.user_id}": "present", f"note-{s.user_id}": ""},
     "attendance.import_sheet": lambda db, w, s: {"file": _csv(f"username,status\n{s.username},present\n", "ds.csv")},
     "attendance.check_in_view": lambda db, w, s: {"code": s.session_code},
-    "certificates.issue_batch": lambda db, w, s: {"user": str(w.spare_official_id if s.label == "a" else s.user_id)},
+    "certificates.issue_batch": lambda db, w, s: {"user": str(w.spare_official_id if s.label == "a" else s.user_id),
+                                                  "override": "1", "override_reason": "Kiểm thử cấp ngoại lệ"},
     "certificates.revoke_view": lambda db, w, s: {"reason": "Cấp nhầm"},
     "quizzes.save": lambda db, w, s: _attempt_form(db, s.attempt_id),
     "quizzes.submit": lambda db, w, s: _attempt_form(db, s.attempt_id),
@@ -336,10 +336,10 @@ PAYLOADS = {
 # "auth" (who is logged in). The control request proves that the payload is not a no-op,
 # so that "nothing changed" after the refused request means something.
 EFFECTS = {
-    "auth.login": "auth", "auth.logout": "auth", "auth.change_password_view": "db",
+    "auth.login": "auth", "auth.logout": "auth", "auth.change_password_view": "db", "auth.end_sessions": "db",
     "admin.new_user": "db", "admin.toggle_active": "db", "admin.reset_user_password": "db",
     "admin.import_officials": "db", "admin.confirm_import": "db",
-    "attendance.new_programme": "db", "attendance.new_session": "db", "attendance.take_roll": "db",
+    "programmes.new": "db", "programmes.new_session": "db", "attendance.take_roll": "db",
     "attendance.import_sheet": "db", "attendance.check_in_view": "db",
     "catalog.lesson_done": "db", "certificates.issue_batch": "db", "certificates.revoke_view": "db",
     "quizzes.save": "db", "quizzes.submit": "db", "quizzes.grade": "db", "quizzes.settings": "db",
@@ -481,9 +481,12 @@ ID_CASES = [pytest.param(rule_text, endpoint, method, id=f"{method} {rule_text}"
 
 
 def _client_as(app, user_id: int):
+    from learnhub.auth.models import User
+    from learnhub.extensions import db
+
     client = app.test_client()
-    with client.session_transaction() as session:  # logged in as Flask-Login does it, without scrypt
-        session["_user_id"], session["_fresh"] = str(user_id), True
+    with client.session_transaction() as session:  # logged in as Flask-Login does it, without a slow hash
+        session["_user_id"], session["_fresh"] = db.session.get(User, user_id).get_id(), True
     return client
 
 

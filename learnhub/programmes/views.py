@@ -11,7 +11,7 @@ from ..attendance.models import TrainingSession
 from ..attendance.services import AttendanceError, create_session
 from ..auth.decorators import roles_required
 from ..auth.models import Role, User
-from ..auth.scope import sees_unit
+from ..auth.scope import sees_unit, unit_condition
 from ..catalog.services import active_courses
 from ..config import VIETNAM_TZ
 from ..extensions import db
@@ -83,8 +83,9 @@ def detail(code: str):
 @roles_required(*STAFF)
 def new_session(code: str):
     programme = _programme(code)
+    # Only units the trainer oversees: a trainer of one district plans sessions there.
     units = {u.id: u for u in db.session.scalars(
-        select(OrgUnit).where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.path))}
+        select(OrgUnit).where(OrgUnit.is_active.is_(True), unit_condition(current_user)).order_by(OrgUnit.path))}
     trainers = {t.id: t for t in db.session.scalars(
         select(User).where(User.role == Role.TRAINER.value).order_by(User.full_name))}
     form = SessionForm()

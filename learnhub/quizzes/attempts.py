@@ -15,9 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
+from ..auth.models import User
+from ..auth.scope import user_condition
 from ..catalog.models import Course
 from ..extensions import db
 from ..models_base import utcnow
+from ..orgs.models import OrgUnit
 from ..signals import progress_recorded
 from .grading import grade
 from .models import AttemptAnswer, AttemptState, Question, Quiz, QuizAttempt
@@ -238,7 +241,11 @@ def grade_essay(answer: AttemptAnswer, fraction: float, comment: str, grader_id:
     return attempt
 
 
-def grading_queue(limit: int = 100):
-    return db.session.scalars(select(AttemptAnswer).join(QuizAttempt).where(
-        AttemptAnswer.needs_grading.is_(True), QuizAttempt.state == AttemptState.NEEDS_GRADING.value)
+def grading_queue(viewer: User | None, limit: int = 100):
+    """Essays waiting for a mark, of the officials ``viewer`` may see."""
+    return db.session.scalars(
+        select(AttemptAnswer).join(QuizAttempt).join(User, User.id == QuizAttempt.user_id)
+        .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
+        .where(AttemptAnswer.needs_grading.is_(True), QuizAttempt.state == AttemptState.NEEDS_GRADING.value,
+               user_condition(viewer))
         .order_by(QuizAttempt.submitted_at).limit(limit)).all()

@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..auth.decorators import roles_required
-from ..auth.models import Role
+from ..auth.models import Role, User
+from ..auth.scope import can_view_user
 from ..catalog.models import Course
 from ..catalog.services import course_by_slug
 from ..extensions import db
@@ -127,13 +128,15 @@ def review(attempt_id: int):
 @bp.get("/trainer/grading")
 @roles_required(Role.TRAINER, Role.ADMIN)
 def grading():
-    return render_template("quizzes/grading.html", answers=grading_queue())
+    return render_template("quizzes/grading.html", answers=grading_queue(current_user))
 
 
 @bp.post("/trainer/grading/<int:answer_id>")
 @roles_required(Role.TRAINER, Role.ADMIN)
 def grade(answer_id: int):
     answer = db.session.get(AttemptAnswer, answer_id) or abort(404)
+    if not can_view_user(current_user, db.session.get(User, answer.attempt.user_id)):
+        abort(404)  # an official outside the trainer's units
     try:
         percent = float(request.form.get("percent", "").replace(",", "."))
         grade_essay(answer, percent / 100.0, request.form.get("comment", ""), current_user.id)
