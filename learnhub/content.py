@@ -66,7 +66,7 @@ _RESERVED_IDS = frozenset({
     "main", "q", "result", "roll-form", "save-status", "starts_at", "status",
     "submit-attempt", "timer", "title", "toc-title", "trainer", "unit",
     "validity_months", "venue", "content", "csrf_token", "check-in-now", "checked-in", "checkin-qr",
-    "import-form", "projector", "rotation-note", "seconds", "shown", "totals",
+    "import-form", "projector", "rotation-note", "seconds", "shown", "totals", "rotate_seconds",
     # form fields (WTForms renders id=name)
     "confirm", "current", "email", "full_name", "grading", "max_attempts", "new",
     "pass_percent", "password", "phone", "position", "questions_per_attempt",

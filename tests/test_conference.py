@@ -515,3 +515,21 @@ def test_login_slips_reset_only_those_without_their_own_password(conference, db,
     login_as("trainer", unit_code="213")
     assert client.get(f"/admin/login-slips?unit={kep.id}").status_code == 403
     assert client.post("/admin/login-slips", data={"unit": kep.id, "confirm": "1"}).status_code == 403
+
+
+def test_a_session_can_start_with_a_changing_code_and_its_sheet_then_says_so(conference, db, client, login_as):
+    session, _ = conference
+    login_as("trainer")
+    form = client.get(f"/programmes/{session.programme.code}/sessions/new").get_data(as_text=True)
+    assert "Mã điểm danh trên màn chiếu" in form and "Đổi sau mỗi 60 giây" in form
+    response = client.post(f"/programmes/{session.programme.code}/sessions/new", data={
+        "title": "Hội nghị có mã đổi", "unit": str(factories.unit("217").id), "starts_at": "2026-12-01T08:00",
+        "ends_at": "2026-12-01T11:30", "trainer": "0", "grace_minutes": "20", "rotate_seconds": "60"})
+    created = db.session.scalar(select(TrainingSession).where(TrainingSession.title == "Hội nghị có mã đổi"))
+    assert response.status_code == 302 and created.rotate_seconds == 60
+    text = " ".join(pdf_text(client.get(f"/sessions/{created.id}/sign-in-sheet.pdf").data).split())
+    assert "quét mã QR trên màn hình" in text and "/check-in?code=" not in text.replace(" ", "")
+    refused = client.post(f"/programmes/{session.programme.code}/sessions/new", data={
+        "title": "Sai", "unit": str(factories.unit("217").id), "starts_at": "2026-12-01T08:00",
+        "ends_at": "2026-12-01T11:30", "trainer": "0", "grace_minutes": "20", "rotate_seconds": "45"})
+    assert refused.status_code == 200 and 'id="rotate_seconds-error"' in refused.get_data(as_text=True)

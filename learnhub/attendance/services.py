@@ -45,12 +45,15 @@ def new_checkin_code() -> str:
 
 def create_session(programme, *, title: str, unit: OrgUnit, venue: str,
                    starts_at: datetime, ends_at: datetime, trainer: User | None,
-                   grace_minutes: int = 30) -> TrainingSession:
+                   grace_minutes: int = 30, rotate_seconds: int = 0) -> TrainingSession:
     if ends_at <= starts_at:
         raise AttendanceError(_l("The session must end after it starts."), "ends_at")
+    if rotate_seconds and rotate_seconds not in ROTATION_CHOICES:
+        raise AttendanceError(_l("Choose how often the code changes from the list."), "rotate_seconds")
     session = TrainingSession(programme_id=programme.id, title=title.strip(), unit_id=unit.id, venue=venue.strip(),
                               starts_at=starts_at, ends_at=ends_at, trainer_id=trainer.id if trainer else None,
-                              checkin_code=new_checkin_code(), grace_minutes=grace_minutes)
+                              checkin_code=new_checkin_code(), grace_minutes=grace_minutes,
+                              rotate_seconds=rotate_seconds)
     db.session.add(session)
     db.session.flush()
     return session
