@@ -149,3 +149,29 @@ def test_import_dry_run_of_a_signed_sheet(site, db, page):
     assert "Đã nhập điểm danh: 5 dòng" in page.locator(".flash").inner_text()
     marks = {r.user_id: r.status for r in db.session.scalars(select(AttendanceRecord))}
     assert marks == {kep.id: "present", luc.id: "absent", hoa.id: "present", bich.id: "present", int(dung): "present"}
+
+
+def test_roll_call_works_without_javascript(site, db, _browser):
+    factories.make_officials(20, COMMUNES[:2])
+    context = _browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    try:
+        log_in(page, site["url"], "giangvien")
+        page.goto(f"{site['url']}/sessions/{site['session'].id}")
+        vôi = factories.unit("D217-01")
+        with page.expect_navigation():
+            page.locator(f"button[form=all-present-{vôi.id}]").click()
+        assert "10 cán bộ của Thị trấn Vôi đã được ghi có mặt" in page.locator(".flash").inner_text()
+        row = page.locator("ul.rc > li").first
+        row_id = row.get_attribute("id")
+        row.locator("label.st-late").click()
+        with page.expect_navigation():
+            page.locator("#roll-form .quiz-actions button").click()
+        assert "Đã lưu điểm danh" in page.locator(".flash").inner_text()
+        assert page.locator(f"#{row_id} input[value=late]").is_checked()
+        assert page.locator("[data-total=present]").inner_text() == "9"
+        assert page.locator("[data-total=late]").inner_text() == "1"
+        assert page.locator("[data-total=unmarked]").inner_text() == "10"
+    finally:
+        context.close()
