@@ -65,10 +65,10 @@ def _expected(session: TrainingSession):
 
 
 def expected_officials(session: TrainingSession) -> list[User]:
-    """The expected officials, by commune then name."""
+    """The expected officials, by commune then name (accents aside: Đặng before Hồ)."""
     return list(db.session.scalars(
         select(User).join(OrgUnit, User.unit_id == OrgUnit.id).where(_expected(session))
-        .order_by(OrgUnit.path, User.full_name, User.id)))
+        .order_by(OrgUnit.path, User.name_key, User.id)))
 
 
 def records_by_user(session: TrainingSession) -> dict[int, AttendanceRecord]:
@@ -172,7 +172,7 @@ def roll_call_rows(session: TrainingSession, *, search: str = "", unit_id: int |
         stmt = stmt.where(AttendanceRecord.id.is_(None))
     elif status in STATUSES:
         stmt = stmt.where(AttendanceRecord.status == status)
-    return [(u, r) for u, r in db.session.execute(stmt.order_by(OrgUnit.path, User.full_name, User.id)).all()]
+    return [(u, r) for u, r in db.session.execute(stmt.order_by(OrgUnit.path, User.name_key, User.id)).all()]
 
 
 def attendance_totals(session: TrainingSession) -> dict[str, int]:
