@@ -9,6 +9,8 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from learnhub.attendance.models import AttendanceRecord, TrainingSession
@@ -533,3 +535,25 @@ def test_a_session_can_start_with_a_changing_code_and_its_sheet_then_says_so(con
         "title": "Sai", "unit": str(factories.unit("217").id), "starts_at": "2026-12-01T08:00",
         "ends_at": "2026-12-01T11:30", "trainer": "0", "grace_minutes": "20", "rotate_seconds": "45"})
     assert refused.status_code == 200 and 'id="rotate_seconds-error"' in refused.get_data(as_text=True)
+
+
+_names = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=30) \
+    .map(str.strip).filter(bool)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_names, _names), min_size=1, max_size=8), st.sampled_from([",", ";", "\t"]))
+def test_any_names_written_by_a_spreadsheet_read_back_as_written(rows, delimiter):
+    """Quotes, commas, semicolons and tabs inside names: the CSV reader gets every cell back."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(["Họ và tên", "Đơn vị", "Ký tên"])
+    for name, unit in rows:
+        writer.writerow([name, unit, "x"])
+    read = read_table(out.getvalue().encode("utf-8"), "sheet.csv")
+    assert [values[:2] for _line, values in read[1:]] == [[name, unit] for name, unit in rows]
+
+
+@given(st.text())
+def test_folding_twice_changes_nothing(text):
+    assert fold(fold(text)) == fold(text)
