@@ -47,8 +47,8 @@ def test_trainer_takes_roll_on_a_phone(site, db, page):
     page.goto(f"{site['url']}/sessions/{site['session'].id}")
     assert [h.inner_text().split(" (")[0] for h in page.locator("section.commune h2").all()] == [
         "Thị trấn Vôi", "Xã Tiên Lục"]
-    page.locator(f"#official-{a.id} label", has_text="Có mặt").click()
-    page.locator(f"#official-{b.id} label", has_text="Vắng có phép").click()
+    page.locator(f"#official-{a.id} label.st-present").click()
+    page.locator(f"#official-{b.id} label.st-excused").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     with page.expect_navigation():
         page.locator("#roll-form .quiz-actions button").click()
