@@ -49,8 +49,10 @@ def test_roll_call_of_300_search_all_present_then_one_exception(site, db, page):
     assert min(h for _w, h in sizes) >= 44 and min(w for w, _h in sizes) >= 44
     height = page.evaluate("document.body.scrollHeight")
     print(f"\nroll call of 300 at 360 px: document.body.scrollHeight = {height} px")
-    if SCREENSHOTS:
+    if SCREENSHOTS:  # one long picture: the Save bar, pinned to the screen's bottom, drawn where it ends
+        page.evaluate("document.querySelector('.quiz-actions').style.position = 'static'")
         page.screenshot(path=str(Path(SCREENSHOTS) / "rollcall-300.png"), full_page=True)
+        page.evaluate("document.querySelector('.quiz-actions').style.position = ''")
     # The totals stay in view while scrolling through the list.
     page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
     box = page.locator("#totals").bounding_box()
