@@ -66,7 +66,8 @@ _RESERVED_IDS = frozenset({
     "description", "ends_at", "file", "grace_minutes", "issue-form", "issuer_name",
     "main", "q", "result", "roll-form", "save-status", "starts_at", "status",
     "submit-attempt", "timer", "title", "toc-title", "trainer", "unit",
-    "validity_months", "venue", "content", "csrf_token",
+    "validity_months", "venue", "content", "csrf_token", "check-in-now", "checked-in", "checkin-qr",
+    "import-form", "projector", "rotation-note", "seconds", "shown", "totals", "rotate_seconds",
     # form fields (WTForms renders id=name)
     "confirm", "current", "email", "full_name", "grading", "max_attempts", "new",
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
@@ -78,7 +79,7 @@ _RESERVED_IDS = frozenset({
     "parent", "opener", "frames", "location", "name",
 })
 _RESERVED_ID_PATTERN = re.compile(
-    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units)-\d+"
+    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units|all-present|line|pick)-\d+"
     r"|.*-(?:error|hint))", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 

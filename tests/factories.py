@@ -151,3 +151,24 @@ def certified(programme: TrainingProgramme, unit_code: str = "D217-01", **fields
     for course in programme.courses:
         complete_course(official, course)
     return official, active_certificate(official.id, programme.id)
+
+
+_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương")
+_MIDDLE = ("Văn", "Thị", "Đức", "Thu", "Minh", "Quang", "Thanh", "Hữu", "Ngọc", "Xuân")
+_GIVEN = ("Hùng", "Lan", "Hương", "Dũng", "Thảo", "Tuấn", "Hà", "Sơn", "Hạnh", "Phúc", "Trang", "Đạt", "Yến")
+_POSITIONS = ("Chủ tịch UBND", "Phó Chủ tịch UBND", "Văn phòng - Thống kê", "Tư pháp - Hộ tịch",
+              "Địa chính - Xây dựng", "Tài chính - Kế toán", "Văn hóa - Xã hội")
+
+
+def make_officials(count: int, unit_codes: list[str], **fields) -> list[User]:
+    """``count`` officials with varied Vietnamese names, spread over ``unit_codes``, in one commit."""
+    units = [unit(code) for code in unit_codes]
+    users = []
+    for i in range(count):
+        n = next(_counter)
+        name = f"{_SURNAMES[i % 12]} {_MIDDLE[(i // 12) % 10]} {_GIVEN[(i // 120 + i) % 13]}"
+        users.append(User(username=f"cb-{n}", full_name=name, role="official", unit=units[i % len(units)],
+                          position=_POSITIONS[i % len(_POSITIONS)], password_hash=_password_hash(), **fields))
+    db.session.add_all(users)
+    db.session.commit()
+    return users

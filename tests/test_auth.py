@@ -67,7 +67,7 @@ def test_temporary_password_must_be_changed_first(client, db, units):
     db.session.commit()
     response = client.post("/login", data={"username": user.username, "password": "tam-thoi-abc123"})
     assert response.headers["Location"].endswith("/account/password")
-    assert client.get("/").headers["Location"].endswith("/account/password")
+    assert client.get("/").headers["Location"].startswith("/account/password?next=/")
     client.post("/account/password", data={"current": "tam-thoi-abc123", "new": "cua-toi-12345", "confirm": "cua-toi-12345"})
     assert client.get("/").status_code == 200
     assert db.session.get(User, user.id).password_hash.startswith("scrypt:")

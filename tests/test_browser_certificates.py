@@ -38,14 +38,19 @@ def test_trainer_takes_roll_on_a_phone(site, db, page):
     page.goto(f"{site['url']}/sessions/{site['session'].id}")
     assert [h.inner_text().split(" (")[0] for h in page.locator("section.commune h2").all()] == [
         "Thị trấn Vôi", "Xã Tiên Lục"]
-    page.locator(f"#official-{a.id} label", has_text="Có mặt").click()
-    page.locator(f"#official-{b.id} label", has_text="Vắng có phép").click()
-    page.fill(f"#note-{b.id}", "Đi công tác")
+    page.locator(f"#official-{a.id} label.st-present").click()
+    page.locator(f"#official-{b.id} label.st-excused").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     with page.expect_navigation():
-        page.locator("#roll-form button[type=submit]").click()
+        page.locator("#roll-form .quiz-actions button").click()
     assert "Đã lưu điểm danh" in page.locator(".flash").inner_text()
     assert page.locator(f"#official-{a.id} input[value=present]").is_checked()
+    # A note: the official's own page, from their name.
+    page.locator(f"#official-{b.id} a.rc-who").click()
+    page.fill(f"#note-{b.id}", "Đi công tác")
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    assert "“Đi công tác”" in page.locator(f"#official-{b.id}").inner_text()
     marks = {r.user_id: (r.status, r.note) for r in db.session.scalars(select(AttendanceRecord))}
     assert marks == {a.id: ("present", ""), b.id: ("excused", "Đi công tác")}
 

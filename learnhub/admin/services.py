@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
-from ..auth.models import User
-from ..auth.services import AccountError, apply_officials_import, plan_officials_import
+from ..audit.services import record
+from ..auth.models import Role, User
+from ..auth.scope import unit_condition
+from ..auth.services import AccountError, apply_officials_import, plan_officials_import, reset_password
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
@@ -85,3 +87,43 @@ def merge_units(source: OrgUnit, target: OrgUnit) -> int:
     return moved
 
 
+
+
+# --- login slips: accounts handed out on paper --------------------------------
+
+def slip_units(viewer: User) -> list[tuple[OrgUnit, int]]:
+    """The units ``viewer`` oversees that have active officials, with how many, in tree order."""
+    rows = db.session.execute(
+        select(OrgUnit, func.count(User.id)).join(User, User.unit_id == OrgUnit.id)
+        .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True), unit_condition(viewer))
+        .group_by(OrgUnit.id).order_by(OrgUnit.path)).all()
+    return [(unit, n) for unit, n in rows]
+
+
+def unit_officials(unit: OrgUnit) -> list[User]:
+    """The active officials of this one unit, by name."""
+    return list(db.session.scalars(select(User).where(
+        User.unit_id == unit.id, User.role == Role.OFFICIAL.value, User.is_active_account.is_(True))
+        .order_by(User.full_name, User.id)))
+
+
+def has_own_password(user: User) -> bool:
+    """They have chosen their password themself: a slip would take it away from them."""
+    return bool(user.password_hash) and not user.must_change_password
+
+
+def issue_login_slips(unit: OrgUnit, by: User, also_reset: set[int] = frozenset()) -> list[tuple[User, str]]:
+    """A new temporary password for each official of ``unit`` who has none of their own yet, and
+    for those in ``also_reset`` (asked for by name) even if they have. Each reset is in the audit
+    log. Returns (official, temporary password) for the slips; the passwords are stored hashed."""
+    issued = []
+    for user in unit_officials(unit):
+        own = has_own_password(user)
+        if own and user.id not in also_reset:
+            continue
+        temporary = reset_password(user)
+        record("account.temporary_password", "user", user.id, actor_id=by.id, subject_id=user.id,
+               data={"reason": "login_slip", "unit": unit.code, "replaced_own_password": own})
+        issued.append((user, temporary))
+    db.session.flush()
+    return issued

@@ -1,15 +1,21 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..auth.decorators import roles_required
 from ..auth.models import Role, User
+from ..auth.scope import sees_unit
 from ..auth.services import AccountError, create_user, reset_password, set_active
 from ..extensions import db
+from ..urls import external_url
 from ..orgs.models import OrgUnit
+from ..pdf import render_pdf
+from ..qr import qr_svg
 from .forms import ImportForm, UserForm
-from .services import confirm_officials_import, stage_officials_import
+from .services import (
+    confirm_officials_import, has_own_password, issue_login_slips, slip_units, stage_officials_import, unit_officials,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -119,3 +125,33 @@ def confirm_import(batch_id: int):
     if created:
         return render_template("admin/temporary.html", accounts=created)
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/login-slips", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.TRAINER)
+def login_slips():
+    """Cut-out cards with each official's username and a new temporary password, for a commune."""
+    units = slip_units(current_user)
+    wanted = request.values.get("unit", "")
+    unit = db.session.get(OrgUnit, int(wanted)) if wanted.isdigit() else None
+    if unit is not None and not sees_unit(current_user, unit):
+        abort(403)
+    officials = unit_officials(unit) if unit is not None else []
+    if request.method == "POST" and unit is not None:
+        if request.form.get("confirm") != "1":
+            flash(_("Tick the box to confirm that the passwords are to be reset."), "error")
+        else:
+            also = {int(v) for v in request.form.getlist("also") if v.isdigit()}
+            issued = issue_login_slips(unit, current_user, also)
+            if not issued:
+                flash(_("Nobody to print: every official of %(unit)s already has their own password.", unit=unit.label),
+                      "error")
+            else:
+                login_url = external_url("auth.login")
+                pdf = render_pdf(render_template("admin/login_slips_pdf.html", unit=unit, issued=issued,
+                                                 login_url=login_url, qr=qr_svg(login_url)))
+                db.session.commit()  # the passwords change only once the slips exist
+                return Response(pdf, mimetype="application/pdf", headers={
+                    "Content-Disposition": f'attachment; filename="phieu-dang-nhap-{unit.code}.pdf"'})
+    return render_template("admin/login_slips.html", units=units, unit=unit, officials=officials,
+                           own={u.id for u in officials if has_own_password(u)})

@@ -4,6 +4,7 @@ from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from ..forms import Form, strip
+from .services import ROTATION_CHOICES
 
 
 class SessionForm(Form):
@@ -20,3 +21,9 @@ class SessionForm(Form):
     grace_minutes = IntegerField(_l("Check-in grace (minutes before and after)"), default=30, validators=[
         InputRequired(_l("Enter a number.")),
         NumberRange(0, 240, _l("The grace must be a number of minutes from 0 to 240."))])
+    rotate_seconds = SelectField(
+        _l("Check-in code on the projector"), coerce=int, default=0,
+        description=_l("A changing code stops a photo of the screen from working outside the hall; "
+                       "the QR code printed on the sign-in sheet then does not work."),
+        choices=[(0, _l("One code for the whole session"))] + [
+            (s, _l("Changes every %(s)d seconds", s=s)) for s in ROTATION_CHOICES])

@@ -1,6 +1,7 @@
 """Conference sessions and attendance."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -29,6 +30,9 @@ class TrainingSession(Base):
     trainer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     checkin_code: Mapped[str] = mapped_column(String(12), unique=True)
     grace_minutes: Mapped[int] = mapped_column(default=30)
+    # The rotating code on the projector: HMAC(checkin_secret, time window); 0 = off.
+    checkin_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    rotate_seconds: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     programme: Mapped["TrainingProgramme"] = relationship()  # noqa: F821 (resolved by name)

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models_base import Base, UTCDateTime, utcnow
+from ..names import fold
 from ..orgs.models import OrgUnit
 
 
@@ -32,6 +33,9 @@ class User(UserMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # The full name folded (learnhub.names.fold), kept in step by ``_fold_name``, so that
+    # "nguyen van an" finds "Nguyễn Văn An" in SQL.
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[str] = mapped_column(String(20), default=Role.OFFICIAL.value, index=True)
     # Officials: their commune. Committee members: the unit they oversee
@@ -52,6 +56,11 @@ class User(UserMixin, Base):
     temporary_password_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])
+
+    @validates("full_name")
+    def _fold_name(self, _key, value):
+        self.name_key = fold(value)[:200]
+        return value
 
     # Flask-Login reads is_active; a deactivated account cannot log in.
     @property

@@ -18,7 +18,7 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("progress.index"))
+        return redirect(safe_next(request.args.get("next"), url_for("progress.index")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -30,10 +30,12 @@ def login():
             db.session.commit()
             login_user(user, remember=form.remember.data)
             session["must_change_password"] = user.must_change_password
+            target = safe_next(request.args.get("next"), None)
             if user.must_change_password:
+                # Where they were going (a check-in from the QR code) waits for the new password.
                 flash(_("Please choose your own password before you continue."), "info")
-                return redirect(url_for("auth.change_password_view"))
-            return redirect(safe_next(request.args.get("next"), url_for("progress.index")))
+                return redirect(url_for("auth.change_password_view", next=target))
+            return redirect(target or url_for("progress.index"))
     return render_template("auth/login.html", form=form,
                            demo=current_app.config.get("DEMO_MODE"))
 
@@ -61,7 +63,7 @@ def change_password_view():
             _stay_logged_in()
             session.pop("must_change_password", None)
             flash(_("Your password has been changed. Every other device logged in to your account has been logged out."), "success")
-            return redirect(url_for("progress.index"))
+            return redirect(safe_next(request.args.get("next"), url_for("progress.index")))
     return render_template("auth/password.html", form=form)
 
 
@@ -88,5 +90,6 @@ def force_password_change():
     if (session.get("must_change_password") and "_user_id" in session
             and request.endpoint not in {"auth.change_password_view", "auth.logout", "static",
                                          "healthz", "set_language"}):
-        return redirect(url_for("auth.change_password_view"))
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("auth.change_password_view", next=safe_next(target, None)))
     return None

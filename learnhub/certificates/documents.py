@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 
 from ..auth.models import User
+from ..pdf import render_pdf
 from ..qr import qr_svg
 from ..urls import external_url
 from .models import Certificate
@@ -22,15 +23,10 @@ def verify_url(cert: Certificate) -> str:
     return external_url("certificates.verify", code=cert.code)
 
 
-def _pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported late: it is heavy and only PDFs need it
-    return HTML(string=html, base_url=current_app.root_path).write_pdf()
-
-
 def certificate_pdf(cert: Certificate) -> bytes:
     url = verify_url(cert)
     html = render_template("certificates/pdf.html", cert=cert, snap=cert.snapshot, verify_url=url, qr=qr_svg(url))
-    return _pdf(html)
+    return render_pdf(html)
 
 
 def certificates_zip(certs: list[Certificate]) -> bytes:
@@ -43,7 +39,7 @@ def certificates_zip(certs: list[Certificate]) -> bytes:
 
 
 def training_record_pdf(user: User, record) -> bytes:
-    return _pdf(render_template("certificates/record_pdf.html", user=user, record=record))
+    return render_pdf(render_template("certificates/record_pdf.html", user=user, record=record))
 
 
 # --- Open Badges 2.0 (hosted verification) ---------------------------------

@@ -96,7 +96,8 @@ def new_session(code: str):
             session = create_session(programme, title=form.title.data, unit=units[form.unit.data],
                                      venue=form.venue.data or "", starts_at=_local(form.starts_at.data),
                                      ends_at=_local(form.ends_at.data), trainer=trainers.get(form.trainer.data),
-                                     grace_minutes=form.grace_minutes.data)
+                                     grace_minutes=form.grace_minutes.data,
+                                     rotate_seconds=form.rotate_seconds.data)
         except AttendanceError as exc:
             getattr(form, exc.field or "title").errors.append(str(exc))
         else:
