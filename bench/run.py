@@ -38,7 +38,7 @@ from .common import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-PROVINCE_SCENARIOS = ["lesson", "catalogue", "login", "quiz-start", "quiz-page", "autosave", "submit", "checkin",
+PROVINCE_SCENARIOS = ["floor", "lesson", "catalogue", "login", "quiz-start", "quiz-page", "autosave", "submit", "checkin",
                       "report-province"]
 COUNTRY_SCENARIOS = ["report-country"]
 ALL = PROVINCE_SCENARIOS + COUNTRY_SCENARIOS
@@ -221,6 +221,9 @@ class Bench:
         lesson_path = self.find_lesson(app.port, reader, p.quiz_course)
         self.warm(app.port, [(lesson_path, reader), ("/", reader), ("/reports/", committee)])
 
+        if "floor" in want:
+            self.measure("floor", "app floor GET /healthz (1 query, no page)", app, [wrk.Req("GET", "/healthz")],
+                         wrk.Expect(200, body='"ok"'), bare)
         if "lesson" in want:
             self.measure("lesson", f"lesson page GET {lesson_path}", app,
                          [wrk.Req("GET", lesson_path, {"Cookie": reader})], wrk.Expect(200, body="</html>"), bare,
@@ -440,6 +443,7 @@ class Bench:
             return round(row.result.p95_ms, 1) if row else None
 
         out = {
+            "floor_ratio": ratio("floor"),
             "lesson_ratio": ratio("lesson"),
             "catalogue_ratio": ratio("catalogue"),
             "quiz_page_ratio": ratio("quiz_page"),
