@@ -38,7 +38,7 @@ from .common import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-PROVINCE_SCENARIOS = ["lesson", "catalogue", "login", "quiz-start", "quiz-page", "autosave", "submit", "checkin",
+PROVINCE_SCENARIOS = ["floor", "lesson", "catalogue", "login", "quiz-start", "quiz-page", "autosave", "submit", "checkin",
                       "report-province"]
 COUNTRY_SCENARIOS = ["report-country"]
 ALL = PROVINCE_SCENARIOS + COUNTRY_SCENARIOS
@@ -67,6 +67,13 @@ class Row:
     @property
     def ratio(self) -> float | None:
         return self.result.rate / self.bare.rate if self.bare and self.bare.rate else None
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """Bare CPU per response / the app's: the ratio a machine to itself would give, for
+        CPU-bound pages; other processes barely move it (lock waits do not show in it)."""
+        app, bare = self.result.server_cpu_ms, self.bare.server_cpu_ms if self.bare else None
+        return bare / app if app and bare else None
 
     def verdict(self) -> str:
         t = self.target
@@ -221,6 +228,9 @@ class Bench:
         lesson_path = self.find_lesson(app.port, reader, p.quiz_course)
         self.warm(app.port, [(lesson_path, reader), ("/", reader), ("/reports/", committee)])
 
+        if "floor" in want:
+            self.measure("floor", "app floor GET /healthz (1 query, no page)", app, [wrk.Req("GET", "/healthz")],
+                         wrk.Expect(200, body='"ok"'), bare)
         if "lesson" in want:
             self.measure("lesson", f"lesson page GET {lesson_path}", app,
                          [wrk.Req("GET", lesson_path, {"Cookie": reader})], wrk.Expect(200, body="</html>"), bare,
@@ -415,15 +425,24 @@ class Bench:
     # --- output -----------------------------------------------------------------------
 
     def table(self) -> str:
-        head = f"{'scenario':<62} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'bare/s':>8} {'ratio':>6}  {'target':<16} verdict"
+        head = (f"{'scenario':<62} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'bare/s':>8} {'ratio':>6} "
+                f"{'CPU ms':>7} {'bare':>5} {'ratio':>6}  {'target':<16} verdict")
         lines = [head, "-" * len(head)]
+        legend = ("req/s: good responses per second; bare/s and ratio: the bare page of the same body size, "
+                  "same settings; CPU ms: server CPU per response (app, bare) and their ratio, which other "
+                  "processes on the machine barely move (PostgreSQL's own CPU not included).")
         for row in self.rows:
             r = row.result
             bare = f"{row.bare.rate:8.0f}" if row.bare else f"{'':>8}"
             ratio = f"{row.ratio:6.2f}" if row.ratio is not None else f"{'':>6}"
-            lines.append(f"{row.title[:62]:<62} {r.rate:8.1f} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {bare} {ratio}  "
-                         f"{row.target.text() if row.target else '':<16} {row.verdict()}")
+            cpu = f"{r.server_cpu_ms:7.2f}" if r.server_cpu_ms is not None else f"{'':>7}"
+            bare_cpu = (f"{row.bare.server_cpu_ms:5.2f}" if row.bare and row.bare.server_cpu_ms is not None
+                        else f"{'':>5}")
+            cpu_ratio = f"{row.cpu_ratio:6.2f}" if row.cpu_ratio is not None else f"{'':>6}"
+            lines.append(f"{row.title[:62]:<62} {r.rate:8.1f} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {bare} {ratio} "
+                         f"{cpu} {bare_cpu} {cpu_ratio}  {row.target.text() if row.target else '':<16} {row.verdict()}")
         notes = [f"  {row.key}: {row.note}" for row in self.rows if row.note]
+        lines += ["", legend]
         if notes:
             lines += ["", "notes:", *notes]
         return "\n".join(lines)
@@ -440,6 +459,7 @@ class Bench:
             return round(row.result.p95_ms, 1) if row else None
 
         out = {
+            "floor_ratio": ratio("floor"),
             "lesson_ratio": ratio("lesson"),
             "catalogue_ratio": ratio("catalogue"),
             "quiz_page_ratio": ratio("quiz_page"),
@@ -468,6 +488,10 @@ class Bench:
             "cpu_others_app": round(row.result.cpu_others, 2) if row.result.cpu_others is not None else None,
             "cpu_others_bare": round(row.bare.cpu_others, 2) if row.bare and row.bare.cpu_others is not None else None,
             "ratio": round(row.ratio, 3) if row.ratio is not None else None,
+            "server_cpu_ms": round(row.result.server_cpu_ms, 3) if row.result.server_cpu_ms is not None else None,
+            "bare_server_cpu_ms": (round(row.bare.server_cpu_ms, 3) if row.bare and row.bare.server_cpu_ms is not None
+                                   else None),
+            "cpu_ratio": round(row.cpu_ratio, 3) if row.cpu_ratio is not None else None,
             "target": row.target.text() if row.target else None, "verdict": row.verdict(), "note": row.note,
         } for row in self.rows}
         out["notes"] = self.notes

@@ -52,6 +52,7 @@ class Result:
     seconds: float
     first_bad: str
     cpu_others: float | None = None   # share of the machine's CPU used by other processes meanwhile
+    server_cpu_ms: float | None = None  # CPU the server's processes spent per good response
 
 
     def problems(self) -> str:
@@ -109,8 +110,8 @@ def _lua(value) -> str:
 def run(url: str, requests: list[Req], expect: Expect, *, mode: str = "cycle",
         seconds: int | None = None, threads: int | None = None, connections: int | None = None,
         server_pids: list[int] | None = None) -> Result:
-    """``server_pids``: the server's processes, so that the CPU other processes took meanwhile
-    can be told apart (a busy machine lowers every rate; the bare rate measures that too)."""
+    """``server_pids``: the server's processes, for the CPU they spend per response and the CPU
+    other processes took meanwhile (a busy machine lowers every rate; the bare rate shows it too)."""
     threads = threads or THREADS
     connections = connections or CONNECTIONS
     seconds = max(1, int(seconds or SECONDS))  # wrk takes whole seconds
@@ -139,7 +140,8 @@ def run(url: str, requests: list[Req], expect: Expect, *, mode: str = "cycle",
     wall = time.monotonic() - began
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_ticks = ((children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)) * tick
-    others = (_busy_ticks() - busy0) - (_pid_ticks(server_pids or []) - ours0) - wrk_ticks
+    server_ticks = _pid_ticks(server_pids or []) - ours0
+    others = (_busy_ticks() - busy0) - server_ticks - wrk_ticks
     cpu_others = max(0.0, others / (tick * wall * (os.cpu_count() or 1))) if server_pids and wall > 0 else None
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
     if proc.returncode != 0 or line is None:
@@ -152,4 +154,5 @@ def run(url: str, requests: list[Req], expect: Expect, *, mode: str = "cycle",
         p50_ms=data["p50_ms"], p95_ms=data["p95_ms"], p99_ms=data["p99_ms"],
         ok=data["ok"], bad=data["bad"], errors=data["errors"],
         body_bytes_avg=data["body_bytes"] / data["ok"] if data["ok"] else 0.0,
-        exhausted=exhausted, seconds=elapsed, first_bad=data["first_bad"], cpu_others=cpu_others)
+        exhausted=exhausted, seconds=elapsed, first_bad=data["first_bad"], cpu_others=cpu_others,
+        server_cpu_ms=1000 * server_ticks / tick / data["ok"] if server_pids and data["ok"] else None)
