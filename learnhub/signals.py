@@ -27,7 +27,8 @@ Something that may change an official's progress was recorded and flushed.
 
 Keyword arguments: ``user_id`` (``None``: any official) and ``course_id``
 (``None``: the event is not about one course, e.g. an attendance mark; with
-``user_id=None`` too, every course is re-checked, e.g. after a content sync).
+``user_id=None`` too, every course is re-checked, e.g. after a content sync); ``changed``
+(default true) false when a content sync found nothing new.
 """)
 
 completion_refreshed = _signals.signal("completion-refreshed", doc="""

@@ -89,3 +89,21 @@ def test_refresh_handles_more_completions_than_one_statement_carries(db, course)
         for u in ids for lesson in factories.lessons_of(course)])
     assert refresh_completions() == (12000, 0)
     assert refresh_completions(course_id=course.id) == (0, 0)
+
+
+def test_a_sync_that_changes_nothing_recomputes_nothing(app, db, course, monkeypatch):
+    official = factories.make_user("official")
+    factories.complete_course(official, course)
+    assert stored(db) == {(official.id, course.id)}
+    calls = []
+    import learnhub.progress.step as step
+    real = step.sync_completions
+    monkeypatch.setattr(step, "sync_completions", lambda *a, **k: calls.append(1) or real(*a, **k))
+    report = sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
+    db.session.commit()
+    assert not report.changed and calls == []  # at country scale this pass costs seconds
+    db.session.execute(CourseCompletion.__table__.delete())
+    db.session.commit()
+    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])  # nothing stored yet: fill it
+    db.session.commit()
+    assert calls == [1] and stored(db) == {(official.id, course.id)}

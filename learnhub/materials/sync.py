@@ -52,5 +52,5 @@ def sync_content(root: str, quizzes_root: str | None = None, on_course=None) -> 
     sync_pages(pages, report)
     db.session.flush()
     # Lessons added or retired, or a quiz's rules changed, change who has completed what.
-    progress_recorded.send("materials", user_id=None, course_id=None)
+    progress_recorded.send("materials", user_id=None, course_id=None, changed=report.changed)
     return report

@@ -77,6 +77,10 @@ def sync_completions(course_id: int | None = None, user_id: int | None = None):
     return added, stale
 
 
+def completion_stored() -> bool:
+    return db.session.scalar(select(CourseCompletion.id).limit(1)) is not None
+
+
 def completed_course_ids(user_id: int) -> set[int]:
     return set(db.session.scalars(select(CourseCompletion.course_id).where(CourseCompletion.user_id == user_id)))
 

@@ -4,11 +4,16 @@ imported (``create_app`` does), and run in the transaction of the event's cause.
 from __future__ import annotations
 
 from ..signals import completion_refreshed, progress_recorded
-from .rules import sync_completions
+from .rules import completion_stored, sync_completions
 
 
 @progress_recorded.connect
-def after_progress(sender, user_id: int | None = None, course_id: int | None = None, **_) -> None:
+def after_progress(sender, user_id: int | None = None, course_id: int | None = None, changed: bool = True,
+                   **_) -> None:
+    if not changed and completion_stored():
+        # A content sync that changed nothing: nothing to recompute (seconds at country
+        # scale), unless completion was never stored (the first sync after the upgrade).
+        return
     if user_id is not None and course_id is None:
         users = {user_id}  # e.g. an attendance mark: no course changed, the programme rule may now be met
     else:
