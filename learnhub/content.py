@@ -66,6 +66,7 @@ _RESERVED_IDS = frozenset({
     "main", "q", "result", "roll-form", "save-status", "starts_at", "status",
     "submit-attempt", "timer", "title", "toc-title", "trainer", "unit",
     "validity_months", "venue", "content", "csrf_token",
+    "program", "units-h", "officials-h", "lagging-h", "weekly-h", "sessions-h",
     # form fields (WTForms renders id=name)
     "confirm", "current", "email", "full_name", "grading", "max_attempts", "new",
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
@@ -78,7 +79,7 @@ _RESERVED_IDS = frozenset({
 })
 _RESERVED_ID_PATTERN = re.compile(
     r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units)-\d+"
-    r"|.*-(?:error|hint))", re.IGNORECASE)
+    r"|(?:table|chart)-[\w-]+|.*-(?:error|hint))", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 
 _ID_SUFFIX = "-muc"
