@@ -312,3 +312,26 @@ def test_query_count_does_not_grow_with_units_or_officials(client, db, programme
     large = {p: _count_queries(db, lambda p=p: client.get(p)) for p in PAGES}
     assert large == small
     assert all(n <= 40 for n in small.values()), small
+
+
+def test_memo_reuses_aggregates_but_never_across_scopes(app, client, db, fixture, login_as):
+    from learnhub.reports import memo
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    memo.forget()
+    try:
+        login_as("committee", unit_code="217")
+        first = page_text(client.get("/reports/"))
+        assert row_of(first, "Tổng cộng").startswith("4 ")
+        fresh = _count_queries(db, lambda: client.get("/reports/"))
+        client.post("/logout")
+        login_as("committee", unit_code="24")  # a wider scope: its own figures, not the district's
+        assert row_of(page_text(client.get("/reports/")), "Tổng cộng").startswith("6 ")
+        memo.forget()
+        cold = _count_queries(db, lambda: client.get("/reports/"))
+        warm = _count_queries(db, lambda: client.get("/reports/"))
+        assert warm < cold and fresh == warm
+        assert "Số liệu tính lúc" in page_text(client.get("/reports/"))
+    finally:
+        app.config["DASHBOARD_CACHE_SECONDS"] = 0
+        memo.forget()

@@ -33,6 +33,7 @@ from ..progress.models import CourseCompletion
 from ..quizzes.models import AttemptAnswer, AttemptState, Question, Quiz, QuizAttempt
 from ..quizzes.results import passed_quizzes
 from ..sql import local_day
+from .memo import remembered
 
 VALID, EXPIRED, REVOKED = (Certificate.STATUS_RANK[s] for s in ("valid", "expired", "revoked"))
 LAGGING_LIMIT = 10
@@ -142,6 +143,7 @@ class Dashboard:
     sessions: list[SessionFigures]
     weeks: list[WeekPoint]
     started: date | None  # the first conference session, local day
+    as_of: datetime  # when the figures were counted (reports.memo may reuse them for a minute)
 
     @property
     def today(self) -> date:
@@ -150,6 +152,11 @@ class Dashboard:
     @property
     def days_left(self) -> int | None:
         return (self.programme.deadline - self.today).days if self.programme.deadline else None
+
+
+def _key(kind: str, viewer: User, programme: TrainingProgramme, unit: OrgUnit | None, *extra) -> tuple:
+    """What a memoised aggregate depends on; the viewer's scope follows from role and unit."""
+    return (kind, programme.id, unit.id if unit is not None else None, viewer.role, viewer.unit_id, *extra)
 
 
 # --- programme and unit -----------------------------------------------------
@@ -311,10 +318,9 @@ def first_session_day(programme) -> date | None:
     return first.astimezone(VIETNAM_TZ).date() if first else None
 
 
-def weekly_progress(viewer, programme, unit, courses, start: date | None, today: date,
-                    max_points: int = 53) -> list[WeekPoint]:
-    """Officials who had completed every required course, and officials certified, at the
-    end of each week since the conference: two daily counts in one query, summed by week."""
+def daily_progress(viewer, programme, unit, courses) -> dict[str, list[tuple[date, int]]]:
+    """Per day: officials who completed their last required course, officials certified
+    (certificates not revoked); two GROUP BYs in one query."""
     people = cohort(viewer, programme, unit).subquery()
     ids = [c.id for c in courses]
     finished = (select(CourseCompletion.user_id, func.max(CourseCompletion.completed_at).label("at"))
@@ -332,18 +338,18 @@ def weekly_progress(viewer, programme, unit, courses, start: date | None, today:
     daily: dict[str, list[tuple[date, int]]] = {"completed": [], "certified": []}
     for what, day, n in db.session.execute(query):
         daily[what].append((date.fromisoformat(str(day)[:10]), n))
+    return daily
+
+
+def weekly_progress(daily, start: date | None, today: date, max_points: int = 53) -> list[WeekPoint]:
+    """The running totals at the conference's day and at the end of each week since."""
     if start is None or start > today:
         start = today
     weeks = max(_ceil((today - start).days / 7), 0)
     step = max(_ceil(weeks / (max_points - 1)), 1) if weeks else 1
-    days = [start + timedelta(days=7 * k) for k in range(0, weeks, step)] + [today]
-    if days[0] != start:
-        days.insert(0, start)
-    points = []
-    for day in sorted(set(days)):
-        points.append(WeekPoint(day, sum(n for d, n in daily["completed"] if d <= day),
-                                sum(n for d, n in daily["certified"] if d <= day)))
-    return points
+    days = {start + timedelta(days=7 * k) for k in range(0, weeks, step)} | {start, today}
+    return [WeekPoint(day, sum(n for d, n in daily["completed"] if d <= day),
+                      sum(n for d, n in daily["certified"] if d <= day)) for day in sorted(days)]
 
 
 def dashboard(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None,
@@ -354,7 +360,8 @@ def dashboard(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None,
     today = now.astimezone(VIETNAM_TZ).date()
     top = top_unit(viewer)
     courses, quiz_courses = required_courses(programme)
-    per_unit = counts_by_unit(viewer, programme, unit, courses, quiz_courses, now)
+    per_unit, as_of = remembered(_key("units", viewer, programme, unit),
+                                 lambda: counts_by_unit(viewer, programme, unit, courses, quiz_courses, now))
     parts = roll_up(per_unit, unit)
     total = Counts()
     for counts in parts.values():
@@ -365,11 +372,14 @@ def dashboard(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None,
     rows = [UnitFigures(u, parts.get(u.id, Counts()), has_children=u.id in with_children) for u in children]
     if None in parts and unit is not None and children:  # a commune's own officials are listed one by one
         rows.append(UnitFigures(unit, parts[None], direct=True, has_children=False))
-    started = first_session_day(programme)
+    started, _at = remembered(("first", programme.id), lambda: first_session_day(programme))
+    sessions, _at = remembered(_key("sessions", viewer, programme, unit),
+                               lambda: sessions_attendance(viewer, programme, unit))
+    daily, _at = remembered(_key("daily", viewer, programme, unit),
+                            lambda: daily_progress(viewer, programme, unit, courses))
     return Dashboard(programme, unit, top, trail_to(unit, top), now, courses, quiz_courses, rows, total,
-                     lagging_units(per_unit, programme, today),
-                     sessions_attendance(viewer, programme, unit),
-                     weekly_progress(viewer, programme, unit, courses, started, today), started)
+                     lagging_units(per_unit, programme, today), sessions, weekly_progress(daily, started, today),
+                     started, as_of)
 
 
 # --- where knowledge is weak ------------------------------------------------
@@ -377,7 +387,8 @@ def dashboard(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None,
 @dataclass
 class WeakTopics:
     course: Course
-    categories: list[str]
+    categories: list[str]  # in lesson order
+    labels: dict[str, str]  # category → the lesson's title (a category is named after its lesson)
     rows: list[tuple[OrgUnit, dict[str, Rate]]]  # unit → category → share of right answers
     total: dict[str, Rate]
 
@@ -400,16 +411,23 @@ def weak_topics(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None
              .where(QuizAttempt.state == AttemptState.GRADED.value, AttemptAnswer.fraction.is_not(None),
                     Question.course_id.in_([c.id for c in quiz_courses] or [-1]))
              .group_by(people.c.path, Question.course_id, Question.category))
+    found, _at = remembered(_key("weak", viewer, programme, unit),
+                            lambda: [tuple(r) for r in db.session.execute(query)])
     sums: dict[tuple[int, int | None, str], list[float]] = {}
-    for path, course_id, category, total, n in db.session.execute(query):
+    for path, course_id, category, total, n in found:
         cell = sums.setdefault((course_id, _part_of(path, unit), category), [0.0, 0])
         cell[0] += float(total or 0)
         cell[1] += n
     children = parts_of(unit, {k[1] for k in sums if k[1] is not None})
+    lessons = {(course_id, slug): (position, title) for course_id, slug, position, title in db.session.execute(
+        select(Lesson.course_id, Lesson.slug, Lesson.position, Lesson.title)
+        .where(Lesson.course_id.in_([c.id for c in quiz_courses] or [-1]), Lesson.retired_at.is_(None)))}
     result = []
     for course in quiz_courses:
         cells = {k: v for k, v in sums.items() if k[0] == course.id}
-        categories = sorted({k[2] for k in cells})
+        lesson_of = {cat: lessons.get((course.id, category_label(cat))) for cat in {k[2] for k in cells}}
+        categories = sorted(lesson_of, key=lambda cat: (lesson_of[cat] is None, lesson_of[cat] or (0, ""), cat))
+        labels = {cat: lesson_of[cat][1] if lesson_of[cat] else category_label(cat) for cat in categories}
         rows = []
         for u in children + ([unit] if any(k[1] is None for k in cells) and unit is not None else []):
             key = None if u is unit else u.id
@@ -419,7 +437,7 @@ def weak_topics(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None
         for cat in categories:
             s = [v for k, v in cells.items() if k[2] == cat]
             total[cat] = Rate(sum(x[0] for x in s), sum(x[1] for x in s))
-        result.append(WeakTopics(course, categories, rows, total))
+        result.append(WeakTopics(course, categories, labels, rows, total))
     return result
 
 

@@ -119,10 +119,8 @@ def weekly_table(board: Dashboard) -> Table:
 
 
 def weak_table(weak: WeakTopics, index: int) -> Table:
-    from .figures import category_label
-
     columns = [Column("code", _("Unit code"), "text", 10), Column("unit", _("Unit"), "text", 26)]
-    columns += [Column(f"k{i}", category_label(cat), "share", 14) for i, cat in enumerate(weak.categories)]
+    columns += [Column(f"k{i}", weak.labels[cat], "share", 14) for i, cat in enumerate(weak.categories)]
     keys = {cat: f"k{i}" for i, cat in enumerate(weak.categories)}
 
     def values(code: str, name: str, cells: dict) -> dict:
