@@ -66,7 +66,7 @@ _RESERVED_IDS = frozenset({
     "main", "q", "result", "roll-form", "save-status", "starts_at", "status",
     "submit-attempt", "timer", "title", "toc-title", "trainer", "unit",
     "validity_months", "venue", "content", "csrf_token",
-    "program", "units-h", "officials-h", "lagging-h", "weekly-h", "sessions-h",
+    "program", "year", "units-h", "officials-h", "lagging-h", "weekly-h", "sessions-h",
     # form fields (WTForms renders id=name)
     "confirm", "current", "email", "full_name", "grading", "max_attempts", "new",
     "pass_percent", "password", "phone", "position", "questions_per_attempt",

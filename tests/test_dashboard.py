@@ -335,3 +335,24 @@ def test_memo_reuses_aggregates_but_never_across_scopes(app, client, db, fixture
     finally:
         app.config["DASHBOARD_CACHE_SECONDS"] = 0
         memo.forget()
+
+
+def test_programme_and_year_selector(client, db, fixture, programme, course, login_as):
+    from datetime import datetime, timezone
+
+    old = create_programme(code="iso-2025", title="Tập huấn ISO 2025", description="", courses=[course],
+                           target_units=[factories.unit("217")], requires_attendance=False, deadline=None,
+                           validity_months=0, issuer_name="", by=None)
+    old.created_at = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    db.session.commit()
+    login_as("committee", unit_code="24")
+    page = client.get("/reports/").get_data(as_text=True)
+    assert '<option value="iso-2021-xa" selected>' in page  # the newest open programme by default
+    assert '<option value="2025">2025</option>' in page
+    text = page_text(client.get("/reports/?year=2025"))
+    assert "Tập huấn ISO 2025, phạm vi Tỉnh Bắc Giang" in text
+    assert row_of(text, "Tổng cộng").startswith("4 ")  # only Lạng Giang is enrolled in it
+    # A programme of another year than the one chosen gives way to that year's programme.
+    assert "Tập huấn ISO 2025, phạm vi" in page_text(client.get("/reports/?year=2025&program=iso-2021-xa"))
+    missing = client.get("/reports/?year=1999")
+    assert missing.status_code == 404 and "1999" in missing.get_data(as_text=True)

@@ -45,15 +45,20 @@ def _not_found(message: str):
 
 
 def _selection():
-    """(programmes to choose from, the programme, the unit shown). Unknown codes: 404; a
-    unit outside the viewer's scope: 403."""
+    """(programmes to choose from, the programme, the unit shown). ``year`` narrows the
+    choice to the programmes of that year. Unknown codes: 404 with a message; a unit
+    outside the viewer's scope: 403."""
     choices = programmes()
+    year = request.args.get("year", type=int)
+    if year is not None:
+        choices = [p for p in choices if p.created_at.year == year]
+        if not choices:
+            _not_found(_("There is no programme of the year %(year)d.", year=year))
     code = (request.args.get("program") or "").strip()
-    if code:
-        programme = next((p for p in choices if p.code == code), None)
-        if programme is None:
-            _not_found(_("There is no programme with the code %(code)s.", code=code))
-    else:
+    programme = next((p for p in choices if p.code == code), None) if code else None
+    if code and programme is None and year is None:
+        _not_found(_("There is no programme with the code %(code)s.", code=code))
+    if programme is None:  # none asked for, or one of another year than the one chosen
         programme = current_programme(choices, _today())
     unit_code = (request.args.get("unit") or "").strip()
     if unit_code:
@@ -100,6 +105,7 @@ def _charts(board, units):
 @roles_required(*_VIEWERS)
 def completion():
     choices, programme, unit = _selection()
+    years = sorted({p.created_at.year for p in programmes()}, reverse=True)
     if programme is None:
         return render_template("reports/dashboard.html", choices=choices, programme=None, board=None)
     board = dashboard(current_user, programme, unit)
@@ -114,6 +120,7 @@ def completion():
     main_chart, weekly_chart, sessions_chart = _charts(board, units)
     return render_template(
         "reports/dashboard.html", choices=choices, programme=programme, board=board, unit=unit,
+        years=years, year=request.args.get("year", type=int),
         units=units, lagging=lagging_table(board), sessions=sessions_table(board), weekly=weekly_table(board),
         officials=officials, page=page, per_page=PER_PAGE, total_officials=total_officials,
         main_chart=main_chart, weekly_chart=weekly_chart, sessions_chart=sessions_chart,
