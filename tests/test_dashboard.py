@@ -356,3 +356,16 @@ def test_programme_and_year_selector(client, db, fixture, programme, course, log
     assert "Tập huấn ISO 2025, phạm vi" in page_text(client.get("/reports/?year=2025&program=iso-2021-xa"))
     missing = client.get("/reports/?year=1999")
     assert missing.status_code == 404 and "1999" in missing.get_data(as_text=True)
+
+
+def test_lagging_units_against_the_deadline(client, db, fixture, programme, login_as):
+    programme.deadline = utcnow().astimezone(VIETNAM_TZ).date() + timedelta(days=14)
+    db.session.commit()
+    login_as("committee", unit_code="24")
+    assert "còn 14 ngày" in page_text(client.get("/reports/"))
+    rows = csv_rows(client.get("/reports/lagging.csv"))
+    assert rows[0][-1] == "Cần cấp mỗi tuần để kịp hạn"
+    # code, unit, part of, enrolled, certified, %, still to go, needed a week (2 weeks left)
+    assert rows[1] == ["D213-01", "Phường Trần Phú", "Thành phố Bắc Giang", "2", "0", "0", "2", "1"]
+    assert rows[2] == ["D217-02", "Thị trấn Kép", "Huyện Lạng Giang", "1", "0", "0", "1", "1"]
+    assert rows[3] == ["D217-01", "Thị trấn Vôi", "Huyện Lạng Giang", "3", "1", "33", "2", "1"]
