@@ -20,29 +20,43 @@ from ..models_base import utcnow
 
 _LOCK = threading.Lock()
 _STORE: dict[tuple, tuple[float, datetime, object]] = {}
+_PENDING: dict[tuple, threading.Lock] = {}
 _MAX_ENTRIES = 512
 
 
 def remembered(key: tuple, compute) -> tuple[object, datetime]:
     """``compute()`` or its value from less than ``DASHBOARD_CACHE_SECONDS`` ago, with the
-    moment it was computed."""
+    moment it was computed. Threads asking for the same key at once wait for one
+    computation rather than all running the same heavy query."""
     seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)
     if seconds <= 0:
         return compute(), utcnow()
-    now = time.monotonic()
+    hit = _fresh(key)
+    if hit is not None:
+        return hit
+    with _LOCK:
+        pending = _PENDING.setdefault(key, threading.Lock())
+    with pending:
+        hit = _fresh(key)
+        if hit is not None:
+            return hit
+        value, at = compute(), utcnow()
+        with _LOCK:
+            if len(_STORE) >= _MAX_ENTRIES:
+                for old in sorted(_STORE, key=lambda k: _STORE[k][0])[:_MAX_ENTRIES // 4]:
+                    del _STORE[old]
+            _STORE[key] = (time.monotonic() + seconds, at, value)
+            _PENDING.pop(key, None)
+    return value, at
+
+
+def _fresh(key: tuple):
     with _LOCK:
         hit = _STORE.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[2], hit[1]
-    value, at = compute(), utcnow()
-    with _LOCK:
-        if len(_STORE) >= _MAX_ENTRIES:
-            for old in sorted(_STORE, key=lambda k: _STORE[k][0])[:_MAX_ENTRIES // 4]:
-                del _STORE[old]
-        _STORE[key] = (now + seconds, at, value)
-    return value, at
+    return (hit[2], hit[1]) if hit is not None and hit[0] > time.monotonic() else None
 
 
 def forget() -> None:
     with _LOCK:
         _STORE.clear()
+        _PENDING.clear()
