@@ -2,7 +2,7 @@
 The screen and the files therefore show the same numbers."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _

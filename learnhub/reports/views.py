@@ -5,6 +5,7 @@ see (403 otherwise); the figures themselves are counted within the viewer's scop
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, send_file
@@ -34,6 +35,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 _VIEWERS = (Role.COMMITTEE, Role.ADMIN, Role.TRAINER)
 PER_PAGE = 50
+PDF_BARS = 15
 
 
 def _today() -> date:
@@ -191,9 +193,12 @@ def pdf():
         abort(404)
     board = dashboard(current_user, programme, unit)
     units = units_table(board)
-    main_chart, _weekly, _sessions = _charts(board, units)
+    shown = units
+    if len(units.rows) > PDF_BARS:  # one page: the units with the lowest rates
+        shown = replace(units, rows=sorted(units.rows, key=lambda r: r.values["valid"].fraction or 0)[:PDF_BARS])
+    main_chart, _weekly, _sessions = _charts(board, shown)
     html = render_template("reports/dashboard_pdf.html", programme=programme, board=board, unit=unit,
-                           scope=_scope_label(unit), units=units, lagging=lagging_table(board),
+                           scope=_scope_label(unit), units=units, shown=len(shown.rows), lagging=lagging_table(board),
                            main_chart=main_chart, head=str(chain_head()), today=_today())
     body = HTML(string=html, base_url=current_app.root_path).write_pdf()
     return send_file(io.BytesIO(body), mimetype="application/pdf", as_attachment=False,
