@@ -110,3 +110,19 @@ def test_refresh_handles_more_completions_than_one_statement_carries(db, course)
         for u in ids for lesson in lessons_of(db, course)])
     assert refresh_completions() == (12000, 0)
     assert refresh_completions(course_id=course.id) == (0, 0)
+
+
+def test_graded_by_the_last_attempt_a_later_failure_undoes_the_pass(db, course):
+    from learnhub.quizzes.results import has_passed
+
+    official = factories.make_user("official")
+    quiz = quiz_for(course)
+    quiz.max_attempts, quiz.grading = 5, "last"
+    db.session.commit()
+    take_quiz(db, official, course)
+    assert has_passed(official.id, quiz)
+    take_quiz(db, official, course, wrong=True)
+    assert not has_passed(official.id, quiz)
+    quiz.grading = "highest"  # by the highest attempt, the earlier pass stands
+    db.session.commit()
+    assert has_passed(official.id, quiz)
