@@ -79,7 +79,9 @@ _RESERVED_IDS = frozenset({
 })
 _RESERVED_ID_PATTERN = re.compile(
     r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units)-\d+"
-    r"|(?:table|chart)-[\w-]+|.*-(?:error|hint))", re.IGNORECASE)
+    r"|table-(?:completion|lagging|sessions|weekly|officials|weak-\d+|\d+)"
+    r"|chart-(?:certified|weekly|sessions)(?:-title|-desc|-dots|-hatch|-cross)?"
+    r"|.*-(?:error|hint))", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 
 _ID_SUFFIX = "-muc"
