@@ -94,6 +94,10 @@ class Config:
     ISSUER_NAME = os.environ.get("LEARNHUB_ISSUER_NAME", "Ban Chỉ đạo ISO tỉnh Bắc Giang")
     ISSUER_URL = os.environ.get("LEARNHUB_ISSUER_URL", "")
     ISSUER_EMAIL = os.environ.get("LEARNHUB_ISSUER_EMAIL", "")
+    # How long the committee dashboard may reuse its aggregates (reports/memo.py); 0: never.
+    # Off by default: a per-process memo can show two servers' committees different figures
+    # for up to that many seconds. One small server may turn it on (the page says when counted).
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("LEARNHUB_DASHBOARD_CACHE_SECONDS", "0") or 0)
     TESTING = False
 
 
@@ -104,3 +108,4 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = None  # tests name their own database
     SERVER_NAME = None
+    DASHBOARD_CACHE_SECONDS = 0  # every request counts afresh; one test turns the memo on

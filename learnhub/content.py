@@ -20,7 +20,8 @@ import nh3
 #    3: every table inside a scrolling wrapper, so a wide one never widens a phone's page.
 #    4: the programme form's checkbox ids (courses-N, units-N) reserved.
 #    5: the certificate override form's ids (override_reason, override-hint, not-issued) reserved.
-RENDER_VERSION = "5"
+#    6: ids of the conference-day pages and the committee dashboard reserved.
+RENDER_VERSION = "6"
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup",
@@ -68,6 +69,7 @@ _RESERVED_IDS = frozenset({
     "submit-attempt", "timer", "title", "toc-title", "trainer", "unit",
     "validity_months", "venue", "content", "csrf_token", "check-in-now", "checked-in", "checkin-qr",
     "import-form", "projector", "rotation-note", "seconds", "shown", "totals", "rotate_seconds",
+    "program", "year", "units-h", "officials-h", "lagging-h", "weekly-h", "sessions-h",
     # form fields (WTForms renders id=name)
     "confirm", "current", "email", "full_name", "grading", "max_attempts", "new",
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
@@ -80,6 +82,8 @@ _RESERVED_IDS = frozenset({
 })
 _RESERVED_ID_PATTERN = re.compile(
     r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units|all-present|line|pick)-\d+"
+    r"|table-(?:completion|lagging|sessions|weekly|officials|weak-\d+|\d+)"
+    r"|chart-(?:certified|weekly|sessions)(?:-title|-desc|-dots|-hatch|-cross)?"
     r"|.*-(?:error|hint))", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 

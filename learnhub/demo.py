@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
 from .attendance.services import create_session, mark
@@ -135,7 +136,47 @@ def seed_programme_demo() -> str:
         if cert is not None:
             revoke(cert, admin, "Cấp nhầm: cán bộ đã chuyển công tác trước hội nghị (dữ liệu minh họa).")
             revoked = 1
+    quiz_takers = _seed_quiz_practice(users, units, courses[0], trainer)
     count = sum(1 for o in certified if active_certificate(o.id, programme.id))
     codes = [active_certificate(o.id, programme.id).code for o in certified if active_certificate(o.id, programme.id)]
     return (f"Demo programme: 1 session with {len(officials)} attendance marks, {count} certified, "
-            f"{revoked} revoked. Example certificate: {codes[0] if codes else '—'}")
+            f"{revoked} revoked, {quiz_takers} officials elsewhere tried the first quiz. "
+            f"Example certificate: {codes[0] if codes else '—'}")
+
+
+def _mixed_form(attempt, wrong_slots: set[int]) -> MultiDict:
+    """What an official who gets some questions wrong would post."""
+    right, wrong = answer_form(attempt), answer_form(attempt, wrong=True)
+    form = MultiDict()
+    for answer in attempt.answers:
+        source, name = (wrong if answer.slot in wrong_slots else right), f"q{answer.slot}"
+        for key in source.keys():
+            if key == name or key.startswith(name + "-"):
+                for value in source.getlist(key):
+                    form.add(key, value)
+    return form
+
+
+def _seed_quiz_practice(users, units, course, trainer) -> int:
+    """Officials of three other districts try the first course's quiz once, each district
+    weaker on different lessons, so that "where knowledge is weak" has something to show."""
+    quiz = quiz_for(course)
+    if quiz is None:
+        return 0
+    n = 0
+    for d, district in enumerate(("213", "215", "216")):
+        prefix = units[district].path
+        takers = sorted((u for u in users.values() if u.username.startswith("cb-") and u.unit
+                         and u.unit.path.startswith(prefix)), key=lambda u: u.username)
+        for k, official in enumerate(takers):
+            attempt = start_attempt(official.id, quiz, seed=official.id)
+            categories = sorted({a.question.category for a in attempt.answers})
+            wrong = {a.slot for a in attempt.answers
+                     if (categories.index(a.question.category) + d) % 3 == 0 or (a.slot + k) % 4 == 0}
+            save_answers(attempt, _mixed_form(attempt, wrong))
+            finish_attempt(attempt)
+            for answer in attempt.answers:
+                if answer.needs_grading:
+                    grade_essay(answer, 0.0 if answer.slot in wrong else 1.0, "Cần bổ sung ví dụ.", trainer.id)
+            n += 1
+    return n

@@ -27,20 +27,22 @@ def safe_row(values) -> list:
 
 
 def csv_reader(text: str):
-    """A csv reader for a file saved by Excel, LibreOffice or by hand: the delimiter (comma,
-    semicolon or tab) is guessed from a sample of whole lines, and quotes follow the
-    spreadsheet rule, so ``"Nguyễn ""Bá"" An"`` reads as ``Nguyễn "Bá" An`` and a quoted
-    comma stays in its cell."""
-    sample = text[:_CSV_SAMPLE]
-    if len(text) > _CSV_SAMPLE and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        delimiter, skip_space = sniffed.delimiter, sniffed.skipinitialspace
-    except csv.Error:
-        delimiter, skip_space = ",", False
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
-                      skipinitialspace=skip_space, strict=False)
+    """A csv reader for a file saved by Excel, LibreOffice or by hand. The delimiter (comma,
+    semicolon or tab) is the one that splits the first row, the header, into the most cells:
+    a header names columns and rarely quotes, while guessing from the data (csv.Sniffer) is
+    fooled by names full of quotes and semicolons. Quotes follow the spreadsheet rule, so
+    ``"Nguyễn ""Bá"" An"`` reads as ``Nguyễn "Bá" An`` and a quoted comma stays in its cell."""
+    def reader(delimiter: str):
+        return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                          strict=False)
+
+    def header_cells(delimiter: str) -> int:
+        try:
+            return len(next(reader(delimiter), []))
+        except csv.Error:
+            return 0
+
+    return reader(max((",", ";", "\t"), key=header_cells))
 
 
 # --- reading uploaded sheets -----------------------------------------------
@@ -53,7 +55,6 @@ MAX_COLUMNS = 64  # cells further right are ignored: no sheet we read has so man
 MAX_XLSX_INFLATED = 50 * 1024 * 1024  # all XML parts together, once uncompressed
 MAX_XLSX_ENTRIES = 2_000
 MAX_PARSE_SECONDS = 20.0
-_CSV_SAMPLE = 64 * 1024
 
 
 class SpreadsheetError(ValueError):

@@ -1,7 +1,12 @@
 """SQL that differs between the two supported databases, written once."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
+
+from .config import VIETNAM_TIMEZONE, VIETNAM_TZ
 
 from .extensions import db
 
@@ -22,3 +27,11 @@ def insert_ignoring_duplicates(model, rows: list[dict], keys: list[str]):
         # RETURNING rather than rowcount: drivers disagree on rowcount for ON CONFLICT.
         inserted.extend(db.session.scalars(stmt.returning(primary_key)))
     return inserted
+
+
+def local_day(column):
+    """SQL expression: the calendar day (YYYY-MM-DD in Vietnam time) of a stored UTC datetime."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(VIETNAM_TIMEZONE, column), "YYYY-MM-DD")
+    offset = datetime.now(VIETNAM_TZ).utcoffset()  # Vietnam keeps no daylight saving time
+    return func.date(column, f"{int(offset.total_seconds()) // 3600:+d} hours")

@@ -2,6 +2,11 @@
 committee member sees only their district. CSRF is on, as in production."""
 import pytest
 
+from learnhub.catalog.services import active_courses
+from learnhub.extensions import db as _db
+from learnhub.materials.sync import sync_content
+from learnhub.programmes.services import create_programme
+
 from . import factories
 from .browser import log_in
 
@@ -50,12 +55,16 @@ def test_district_member_sees_only_their_district(site, units, page):
     factories.make_user("official", unit_code="D217-05", full_name="Đỗ Văn Tiên Lục")
     factories.make_user("official", unit_code="D213-01", full_name="Trần Văn Thành Phố")
     member = factories.make_user("committee", unit_code="217")
+    create_programme(code="iso-2021", title="Tập huấn ISO 2021", description="", courses=active_courses()[:1],
+                     target_units=[factories.unit("24")], requires_attendance=True, deadline=None,
+                     validity_months=0, issuer_name="BCĐ", by=None)
+    _db.session.commit()
     log_in(page, site, member.username)
     page.locator("nav.menu a[href='/reports/']").click()
-    report = page.locator("main table").inner_text()
+    report = page.locator("main table").first.inner_text()
     assert "Thị trấn Vôi" in report and "Xã Tiên Lục" in report
     assert "Trần Phú" not in report and "Hiệp Hòa" not in report
-    page.locator("main a[href='/reports/officials']").click()
+    page.locator("main a[href='/reports/officials']").click()  # search among the officials in scope
     names = page.locator("main tbody").inner_text()
     assert "Lê Thị Vôi" in names and "Đỗ Văn Tiên Lục" in names
     assert "Trần Văn Thành Phố" not in names

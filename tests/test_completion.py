@@ -107,3 +107,19 @@ def test_a_sync_that_changes_nothing_recomputes_nothing(app, db, course, monkeyp
     sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])  # nothing stored yet: fill it
     db.session.commit()
     assert calls == [1] and stored(db) == {(official.id, course.id)}
+
+
+def test_graded_by_the_last_attempt_a_later_failure_undoes_the_pass(db, course):
+    from learnhub.quizzes.results import has_passed
+
+    official = factories.make_user("official")
+    quiz = quiz_for(course)
+    quiz.max_attempts, quiz.grading = 5, "last"
+    db.session.commit()
+    factories.attempt(official, course, "right")
+    assert has_passed(official.id, quiz)
+    factories.attempt(official, course, "wrong")
+    assert not has_passed(official.id, quiz)
+    quiz.grading = "highest"  # by the highest attempt, the earlier pass stands
+    db.session.commit()
+    assert has_passed(official.id, quiz)

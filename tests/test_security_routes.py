@@ -216,6 +216,7 @@ PLAIN = {
     "lesson_slug": lambda w, s: w.lesson,
     "fmt": lambda w, s: "csv",
     "filename": lambda w, s: "app.css",
+    "name": lambda w, s: "officials",  # a table of the dashboard; its rows are scoped by the query string
 }
 
 # Arguments that name an object: filled with the given side's object.
@@ -319,6 +320,7 @@ PAYLOADS = {
         "title": "Hội nghị mới", "unit": str(s.district_id), "venue": "Hội trường", "starts_at": "2031-03-02T08:00",
         "ends_at": "2031-03-02T11:30", "trainer": "0", "grace_minutes": "30"},
     "attendance.take_roll": lambda db, w, s: {f"status-{s.user_id}": "present", f"note-{s.user_id}": ""},
+    "attendance.all_present": lambda db, w, s: {"commune": str(s.unit_id)},
     "attendance.import_sheet": lambda db, w, s: {"file": _csv(f"username,status\n{s.username},present\n", "ds.csv")},
     "attendance.check_in_view": lambda db, w, s: {"code": s.session_code},
     "certificates.issue_batch": lambda db, w, s: {"user": str(w.spare_official_id if s.label == "a" else s.user_id),
@@ -340,6 +342,7 @@ EFFECTS = {
     "admin.new_user": "db", "admin.toggle_active": "db", "admin.reset_user_password": "db",
     "admin.import_officials": "db", "admin.confirm_import": "db",
     "programmes.new": "db", "programmes.new_session": "db", "attendance.take_roll": "db",
+    "attendance.all_present": "db",
     "attendance.import_sheet": "db", "attendance.check_in_view": "db",
     "catalog.lesson_done": "db", "certificates.issue_batch": "db", "certificates.revoke_view": "db",
     "quizzes.save": "db", "quizzes.submit": "db", "quizzes.grade": "db", "quizzes.settings": "db",

@@ -11,6 +11,7 @@ from ..auth.scope import sees_unit
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
+from ..orgs.services import is_within
 from ..qr import qr_svg
 from ..urls import external_url
 from . import documents
@@ -214,6 +215,8 @@ def check_in_view():
 def confirm(session_id: int):
     """One tap after the scan (and the log-in it led through): check in to this session."""
     session = db.session.get(TrainingSession, session_id) or abort(404)
+    if not sees_unit(current_user, session.unit) and not is_within(current_user.unit, session.unit):
+        abort(404)  # a session elsewhere: nothing of it to show, nobody to check in
     scan = cookie.get(PASS) or {}
     scanned = scan.get("s") == session.id and scan_still_valid(float(scan.get("at") or 0))
     record = own_record(session, current_user)

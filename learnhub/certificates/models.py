@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, case, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..programmes.models import TrainingProgramme
@@ -44,3 +44,14 @@ class Certificate(Base):
         if self.expires_at is not None and now >= self.expires_at:
             return "expired"
         return "valid"
+
+    # The same rule in SQL, for counting: written beside ``status`` so the two cannot drift.
+    STATUS_RANK = {"revoked": 1, "expired": 2, "valid": 3}
+
+    @classmethod
+    def status_rank_sql(cls, now: datetime):
+        """SQL expression: ``STATUS_RANK[status(now)]``; the highest over an official's
+        certificates for a programme is their standing (a valid one outranks revoked ones)."""
+        return case((cls.revoked_at.is_not(None), 1),
+                    (cls.expires_at.is_not(None) & (cls.expires_at <= now), 2),
+                    else_=3)

@@ -7,7 +7,7 @@ Enrolment is by unit: every active official under a target unit is covered.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 
 from ..audit.services import record
 from ..auth.models import Role, User
@@ -63,7 +63,7 @@ def enrolled_officials(programme: TrainingProgramme):
     """
     conditions = [subtree_condition(unit) for unit in programme.target_units]
     return (select(User).join(OrgUnit, User.unit_id == OrgUnit.id)
-            .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True), or_(*conditions)))
+            .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True), or_(false(), *conditions)))
 
 
 def programmes_for(user: User) -> list[TrainingProgramme]:

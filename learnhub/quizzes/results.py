@@ -20,8 +20,12 @@ def passed_quizzes():
 
     Highest: any passed attempt. Last: the latest graded attempt passed.
     """
+    # Only the quizzes graded by the last attempt need the latest attempt of each official:
+    # without them, this aggregate is empty instead of covering every attempt.
     latest = (select(QuizAttempt.user_id, QuizAttempt.quiz_id, func.max(QuizAttempt.number).label("number"))
-              .where(QuizAttempt.state == AttemptState.GRADED.value).group_by(QuizAttempt.user_id, QuizAttempt.quiz_id).subquery())
+              .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+              .where(QuizAttempt.state == AttemptState.GRADED.value, Quiz.grading == "last")
+              .group_by(QuizAttempt.user_id, QuizAttempt.quiz_id).subquery())
     highest = (select(QuizAttempt.user_id, Quiz.course_id).join(Quiz, Quiz.id == QuizAttempt.quiz_id)
                .where(Quiz.grading != "last", QuizAttempt.passed.is_(True)))
     last = (select(QuizAttempt.user_id, Quiz.course_id).join(Quiz, Quiz.id == QuizAttempt.quiz_id)

@@ -114,23 +114,3 @@ def officials_page(viewer: User, page: int, per_page: int = 50, unit_id: int | N
             .group_by(LessonProgress.user_id)).all())
     rows = [OfficialRow(u, completed.get(u.id, set()), lessons.get(u.id, 0)) for u in users]
     return rows, total
-
-
-def completion_table(report: CompletionReport) -> tuple[list[str], list[list]]:
-    """The report as a header and rows (unit code, unit, officials, then per course the
-    number completed and the rate in percent), with the total last: for CSV and XLSX."""
-    from flask_babel import gettext as _
-
-    header = [_("Unit code"), _("Unit"), _("Officials")]
-    for course in report.courses:
-        header += [_("%(course)s: completed", course=course.title), _("%(course)s: %%", course=course.title)]
-
-    def line(row: UnitRow, code: str, name: str) -> list:
-        values = [code, name, row.officials]
-        for course in report.courses:
-            values += [row.completed.get(course.id, 0), row.rate(course.id)]
-        return values
-
-    rows = [line(r, r.unit.code, r.unit.label) for r in report.rows]
-    rows.append(line(report.total, "", _("Total")))
-    return header, rows
