@@ -219,7 +219,11 @@ def main() -> None:
         total = time.perf_counter() - began
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(40)  # gunicorn finishes the requests in flight first
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     checked = subprocess.run([sys.executable, "-c", (
         "from sqlalchemy import create_engine, text; import sys\n"
         "e = create_engine(sys.argv[1])\n"
