@@ -147,6 +147,16 @@ def official_checks_in(port: int, username: str, code: str) -> float:
     return time.perf_counter() - began
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's master and workers, from /proc."""
+    pids = [master] + [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -202,6 +212,7 @@ def main() -> None:
                 with lock:
                     failures.append(f"{name}: {exc!r}")
 
+        cpu_before = server_cpu_seconds(server.pid)
         began = time.perf_counter()
         if burst:
             with ThreadPoolExecutor(burst) as pool:
@@ -217,9 +228,14 @@ def main() -> None:
             for thread in threads:
                 thread.join()
         total = time.perf_counter() - began
+        cpu = server_cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(40)  # gunicorn finishes the requests in flight first
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     checked = subprocess.run([sys.executable, "-c", (
         "from sqlalchemy import create_engine, text; import sys\n"
         "e = create_engine(sys.argv[1])\n"
@@ -235,6 +251,11 @@ def main() -> None:
               f"max {max(durations):.2f} s")
     print(f"total: {total:.1f} s from the first scan to the last check-in; "
           f"{len(durations) / total:.1f} logins (with first password change) per second")
+    if durations:
+        print(f"app server CPU: {cpu / len(durations) * 1000:.0f} ms per official (all their requests); "
+              f"so at most {os.cpu_count() / (cpu / len(durations)):.1f} check-ins per second on "
+              f"{os.cpu_count()} idle cores, before PostgreSQL's share")
+    print(f"machine load average at the end: {os.getloadavg()[0]:.1f} (other work on the same cores slows every figure)")
     print("target: all within 120 s, p95 under 3 s")
 
 

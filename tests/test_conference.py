@@ -557,3 +557,25 @@ def test_any_names_written_by_a_spreadsheet_read_back_as_written(rows, delimiter
 @given(st.text())
 def test_folding_twice_changes_nothing(text):
     assert fold(fold(text)) == fold(text)
+
+
+def test_a_mark_made_at_the_same_moment_elsewhere_is_built_on_not_an_error(conference, db, monkeypatch):
+    """The page saves a tap by itself while the trainer also presses Save: the second request
+    finds the row inserted meanwhile and goes on from it."""
+    from learnhub.attendance import services
+    session, trainer = conference
+    official = factories.make_user("official", unit_code="D217-01")
+    mark(session, official, "present", by=trainer, source="roll_call", note="hàng đầu")
+    db.session.commit()
+    real, calls = services.own_record, []
+
+    def not_yet_seen(*args):  # the first look happens before the other request has committed
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "own_record", not_yet_seen)
+    assert mark(session, official, "present", by=trainer, source="roll_call", note=None) is None
+    assert mark(session, official, "late", by=trainer, source="roll_call", note=None) is None
+    db.session.commit()
+    records = db.session.scalars(select(AttendanceRecord)).all()
+    assert [(r.status, r.note) for r in records] == [("late", "hàng đầu")]

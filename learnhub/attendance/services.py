@@ -92,12 +92,26 @@ def mark(session: TrainingSession, user: User, status: str, *, by: User | None, 
         raise AttendanceError(_l("Unknown attendance status."))
     if user.unit is None or not user.unit.path.startswith(session.unit.path) or not user.has_role(Role.OFFICIAL):
         raise AttendanceError(_l("%(name)s is not expected at this session.", name=user.full_name))
-    current = db.session.scalar(select(AttendanceRecord).where(
-        AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == user.id))
-    if note is None:
-        note = current.note if current is not None else ""
-    note = (note or "").strip()[:500]
-    if current is not None:
+    current, created = own_record(session, user), None
+    if current is None:
+        created = AttendanceRecord(session_id=session.id, user_id=user.id, status=status, source=source,
+                                   note=(note or "").strip()[:500], recorded_by_id=by.id if by else None,
+                                   recorded_at=utcnow())
+        try:
+            with db.session.begin_nested():
+                db.session.add(created)
+                db.session.flush()
+        except IntegrityError:
+            # Marked at the same moment by another request (the page's own autosave and its Save
+            # button, or two trainers): that mark is committed now; go on from it as from any mark.
+            current = own_record(session, user)
+            if current is None:
+                raise AttendanceError(_l("This attendance was recorded at the same moment by someone else; "
+                                         "reload the page.")) from None
+        else:
+            current, previous = created, None
+    if current is not created:
+        note = (current.note if note is None else note).strip()[:500]
         if (current.status, current.note) == (status, note):
             return None
         if current.source == "self" and source != "self" and not override_self and current.status != status:
@@ -106,16 +120,7 @@ def mark(session: TrainingSession, user: User, status: str, *, by: User | None, 
         current.status, current.note, current.source = status, note, source
         current.recorded_by_id = by.id if by else None
         current.recorded_at = utcnow()
-    else:
-        previous = None
-        current = AttendanceRecord(session_id=session.id, user_id=user.id, status=status, source=source,
-                                   note=note, recorded_by_id=by.id if by else None, recorded_at=utcnow())
-        try:
-            with db.session.begin_nested():
-                db.session.add(current)
-                db.session.flush()
-        except IntegrityError:
-            raise AttendanceError(_l("This attendance was recorded at the same moment by someone else; reload the page.")) from None
+    note = current.note
     db.session.flush()
     record("attendance.mark", "attendance", f"{session.id}:{user.id}", actor_id=by.id if by else user.id,
            subject_id=user.id, data={"session": session.id, "status": status, "source": source, "note": note,
