@@ -5,6 +5,7 @@ questions come from the GIFT file named by ``bank`` in quizzes/.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +36,13 @@ def _gradable(questions: list[Question]) -> list[Question]:
     return [q for q in questions if q.type != "description"]
 
 
-def load_quiz(course_slug: str, settings: dict, course_file: str, quizzes_dir: Path,
-              problems: list[ContentProblem]) -> QuizSpec | None:
-    """Validate a course's quiz block and parse its bank; problems are appended."""
+def load_quiz(course_slug: str, settings: dict, course_file: str, banks: Path | Mapping[str, bytes],
+              problems: list[ContentProblem], banks_label: str | None = None) -> QuizSpec | None:
+    """Validate a course's quiz block and parse its bank; problems are appended.
+
+    ``banks`` is the quizzes/ folder, or the banks in memory by file name (an upload,
+    a draft): both are read the same way.
+    """
     before = len(problems)
 
     def problem(message: str) -> None:
@@ -47,13 +52,17 @@ def load_quiz(course_slug: str, settings: dict, course_file: str, quizzes_dir: P
     if not isinstance(bank, str) or not bank.strip() or "/" in bank or "\\" in bank or bank.startswith("."):
         problem("bank must name a .gift file in quizzes/")
         return None
-    path = quizzes_dir / bank
-    rel = f"{quizzes_dir.name}/{bank}"
-    if not path.is_file():
+    if isinstance(banks, Path):
+        rel = f"{banks_label or banks.name}/{bank}"
+        data = (banks / bank).read_bytes() if (banks / bank).is_file() else None
+    else:
+        rel = f"{banks_label}/{bank}" if banks_label else bank
+        data = banks.get(bank)
+    if data is None:
         problem(f"bank {rel} not found")
         return None
     try:
-        questions = parse_gift(path.read_bytes(), rel)
+        questions = parse_gift(data, rel)
     except GiftError as exc:
         problems.extend(ContentProblem(p.file, p.line, p.message) for p in exc.problems)
         return None
