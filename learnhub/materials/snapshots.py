@@ -50,6 +50,12 @@ def front_matter(text: str) -> dict:
     return doc.meta if doc else {}
 
 
+def split_body(text: str) -> str:
+    """The Markdown after the front matter (all of it when there is none)."""
+    doc = parse_document(text.lstrip("\ufeff").replace("\r\n", "\n"), "", [])
+    return doc.body if doc else text
+
+
 def set_front_matter_value(text: str, key: str, value) -> str:
     """Change (or add) one top-level ``key: value`` line of the front matter, nothing else."""
     lines = text.split("\n")
