@@ -43,7 +43,7 @@ _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _IGNORED = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$)")
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Exception):
     """Why an upload cannot come in; ``str()`` is in the user's language."""
 
     def __init__(self, message):
