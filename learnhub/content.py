@@ -80,7 +80,7 @@ _RESERVED_IDS = frozenset({
 })
 _RESERVED_ID_PATTERN = re.compile(
     r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units)-\d+"
-    r"|.*-(?:error|hint))", re.IGNORECASE)
+    r"|.*-(?:error|hint)|materials-.*)", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 
 _ID_SUFFIX = "-muc"

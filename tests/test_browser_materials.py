@@ -21,9 +21,9 @@ def site(app, db, units, server_url):
 
 
 def publish(page, note):
-    page.fill("#publish-note", note)
+    page.fill("#materials-publish-note", note)
     with page.expect_navigation():
-        page.locator("#publish ~ form button.primary").click()
+        page.locator("#materials-publish ~ form button.primary").click()
     expect(page.locator(".flash.success")).to_contain_text("Đã công bố phiên bản")
 
 
@@ -41,20 +41,20 @@ def test_trainer_publishes_edits_and_rolls_back_official_follows(site, page, _br
     log_in(page, site, trainer.username)
     page.get_by_role("link", name="Học liệu").click()
     expect(page.locator("h1")).to_have_text("Học liệu")
-    page.set_input_files("#upload-file", str(zipped))
+    page.set_input_files("#materials-upload-file", str(zipped))
     with page.expect_navigation():
         page.get_by_role("button", name="Tải lên vào bản nháp").click()
     expect(page.locator(".flash.success")).to_contain_text("bản nháp của iso-co-ban")
 
     # Preview a lesson, without leaving the editor: the same pipeline as published pages.
     page.get_by_role("link", name="Bài 1. Hệ thống quản lý chất lượng là gì").click()
-    source = page.locator("#source")
+    source = page.locator("#materials-source")
     source.fill(source.input_value() + "\n<script>document.title='hacked'</script>\n### Mục xem trước\n")
-    expect(page.locator("#preview h3")).to_have_text("Mục xem trước")  # the live preview follows typing
+    expect(page.locator("#materials-preview h3")).to_have_text("Mục xem trước")  # the live preview follows typing
     with page.expect_navigation():  # and the Preview button posts the form, as without script
         page.get_by_role("button", name="Xem trước", exact=True).click()
-    expect(page.locator("#preview h3")).to_have_text("Mục xem trước")
-    expect(page.locator("#preview script")).to_have_count(0)
+    expect(page.locator("#materials-preview h3")).to_have_text("Mục xem trước")
+    expect(page.locator("#materials-preview script")).to_have_count(0)
     assert page.title() != "hacked"
     page.goto(site + "/materials/iso-co-ban")
     publish(page, "Ban hành lần đầu")
@@ -66,7 +66,7 @@ def test_trainer_publishes_edits_and_rolls_back_official_follows(site, page, _br
 
     # The trainer edits the lesson and publishes version 2.
     page.get_by_role("link", name="Bài 1. Hệ thống quản lý chất lượng là gì").click()
-    source = page.locator("#source")
+    source = page.locator("#materials-source")
     source.fill(source.input_value().replace("Mở đầu bài một.", "Mở đầu đã cập nhật theo quy trình mới."))
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu vào bản nháp").click()
@@ -75,7 +75,7 @@ def test_trainer_publishes_edits_and_rolls_back_official_follows(site, page, _br
     assert "Mở đầu đã cập nhật theo quy trình mới." in official_reads(reader, site)
 
     # The trainer rolls back to version 1, published again as version 3.
-    page.fill("#rollback-note-1", "Quay lại bản đã duyệt")
+    page.fill("#materials-rollback-1", "Quay lại bản đã duyệt")
     with page.expect_navigation():
         page.get_by_role("button", name="Công bố lại phiên bản 1").click()
     expect(page.locator(".flash.success")).to_contain_text("thành phiên bản 3")

@@ -139,7 +139,7 @@ def test_gift_question_errors_are_shown_by_line_and_nothing_is_saved(client, db,
         "text": "::NT-2:: Nguyên tắc nào?\n{\n=Hướng vào khách hàng\n~Cải tiến"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "dòng 1:" in page and "Nguyên tắc nào?" in page
+    assert "dòng 1: dấu ngoặc không cân" in page and "Nguyên tắc nào?" in page
     assert table_counts() == before
     response = client.post("/materials/iso-co-ban/questions/2", data={
         "text": "::NT-2:: Nguyên tắc nào đặt người dân vào trung tâm? {=Hướng vào khách hàng ~Cải tiến}"})
@@ -157,7 +157,7 @@ def test_preview_without_script_renders_sanitised_markdown(client, login_as):
                 '[x](javascript:alert(1))'})
     page = response.get_data(as_text=True)
     assert '<h2 id="muc">Mục</h2>' in page
-    assert "alert(1)" not in page.split('id="preview"')[1].split("</section>")[0]
+    assert "alert(1)" not in page.split('id="materials-preview"')[1].split("</section>")[0]
     assert "<script>alert" not in page.split("</textarea>")[1]
 
 

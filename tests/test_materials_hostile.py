@@ -183,12 +183,12 @@ def test_broken_front_matter_is_reported_by_line_and_changes_nothing(trainer_wit
     files = course_files()
     files["iso-co-ban/02-bay-nguyen-tac.md"] = b'---\ntitle: "Bai 2\norder: [2\n---\nx\n'
     page = refused(trainer_with_course, "iso-co-ban.zip", make_zip(files))
-    assert "iso-co-ban/02-bay-nguyen-tac.md" in page and "dòng 2" in page
+    assert "iso-co-ban/02-bay-nguyen-tac.md" in page and "dòng 2" in page and "phần khai báo bị lỗi" in page
 
 
 def test_gift_with_errors_is_refused_with_its_lines(trainer_with_course):
     page = refused(trainer_with_course, "iso-co-ban.gift", b"::Q1:: Thieu dau ngoac {=A ~B\n", course="iso-co-ban")
-    assert "iso-co-ban/iso-co-ban.gift" in page and "dòng 1" in page
+    assert "iso-co-ban/iso-co-ban.gift" in page and "dòng 1" in page and "dấu ngoặc không cân" in page
 
 
 SCRIPT_TRICKS = """---

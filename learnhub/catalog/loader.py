@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from ..messages import N_, format_message
+
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LESSON_FILE_RE = re.compile(r"^(?:(\d+)[-_])?([a-z0-9][a-z0-9-]*)\.md$")
 _ATTACHMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
@@ -33,7 +35,13 @@ _ATTACHMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 class ContentProblem:
     file: str
     line: int
-    message: str
+    message: str  # English, for the command line
+    template: str = field(default="", compare=False)  # the message's gettext template (see messages.N_)
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, file: str, line: int, template: str, **params) -> ContentProblem:
+        return cls(file, line, format_message(template, params), template, params)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -92,7 +100,7 @@ def _decode(data: bytes, rel: str, problems: list[ContentProblem]) -> str | None
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(ContentProblem(rel, line, "file is not valid UTF-8"))
+        problems.append(ContentProblem.of(rel, line, N_("file is not valid UTF-8")))
         return None
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -101,12 +109,12 @@ def parse_document(text: str, rel: str, problems: list[ContentProblem]) -> Docum
     """Split YAML front matter from the Markdown body."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        problems.append(ContentProblem(rel, 1, "missing front matter (the file must start with ---)"))
+        problems.append(ContentProblem.of(rel, 1, N_("missing front matter (the file must start with ---)")))
         return None
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in {"---", "..."})
     except StopIteration:
-        problems.append(ContentProblem(rel, 1, "front matter is not closed with ---"))
+        problems.append(ContentProblem.of(rel, 1, N_("front matter is not closed with ---")))
         return None
     try:
         meta = yaml.safe_load("\n".join(lines[1:end])) or {}
@@ -116,10 +124,10 @@ def parse_document(text: str, rel: str, problems: list[ContentProblem]) -> Docum
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 1
         reason = getattr(exc, "problem", None) or "invalid YAML"
-        problems.append(ContentProblem(rel, line, f"bad front matter: {reason}"))
+        problems.append(ContentProblem.of(rel, line, N_("bad front matter: %(reason)s"), reason=reason))
         return None
     if not isinstance(meta, dict):
-        problems.append(ContentProblem(rel, 2, "front matter must be a mapping of key: value"))
+        problems.append(ContentProblem.of(rel, 2, N_("front matter must be a mapping of key: value")))
         return None
     return Document(meta=meta, body="\n".join(lines[end + 1:]).strip("\n") + "\n", body_line=end + 2)
 
@@ -134,7 +142,7 @@ def _meta_line(text: str, key: str) -> int:
 def _require_title(doc: Document, text: str, rel: str, problems: list[ContentProblem]) -> str | None:
     title = doc.meta.get("title")
     if not isinstance(title, str) or not title.strip():
-        problems.append(ContentProblem(rel, _meta_line(text, "title"), "missing title in front matter"))
+        problems.append(ContentProblem.of(rel, _meta_line(text, "title"), N_("missing title in front matter")))
         return None
     return title.strip()
 
@@ -142,7 +150,7 @@ def _require_title(doc: Document, text: str, rel: str, problems: list[ContentPro
 def _int(doc: Document, key: str, default: int, text: str, rel: str, problems) -> int:
     value = doc.meta.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        problems.append(ContentProblem(rel, _meta_line(text, key), f"{key} must be a whole number ≥ 0"))
+        problems.append(ContentProblem.of(rel, _meta_line(text, key), N_("%(key)s must be a whole number ≥ 0"), key=key))
         return default
     return value
 
@@ -169,7 +177,7 @@ def load_tree(root: str | Path, skip: set[str] | frozenset[str] = frozenset()
             return str(path)
 
     if not root.is_dir():
-        raise ContentError([ContentProblem(str(root), 0, "courses folder not found")])
+        raise ContentError([ContentProblem.of(str(root), 0, N_("courses folder not found"))])
 
     for path in sorted(root.glob("*.md")):
         r = rel(path)
@@ -212,7 +220,7 @@ def parse_course(slug: str, files: dict[str, bytes | str], prefix: str | None = 
     problems: list[ContentProblem] = []
     course = read_course(slug, files, prefix if prefix is not None else slug, problems)
     if problems or course is None:
-        raise ContentError(problems or [ContentProblem(prefix or slug, 0, "course could not be read")])
+        raise ContentError(problems or [ContentProblem.of(prefix or slug, 0, N_("course could not be read"))])
     return course
 
 
@@ -230,10 +238,11 @@ def read_course(slug: str, files: dict[str, bytes | str], prefix: str,
         return f"{prefix}/{name}" if prefix else name
 
     if not _SLUG_RE.match(slug):
-        problems.append(ContentProblem(prefix or slug, 0, "course folder name must be lowercase ASCII words joined by hyphens"))
+        problems.append(ContentProblem.of(prefix or slug, 0, N_(
+            "course folder name must be lowercase ASCII words joined by hyphens")))
         return None
     if "course.md" not in files:
-        problems.append(ContentProblem(rel("course.md"), 0, "course.md is missing"))
+        problems.append(ContentProblem.of(rel("course.md"), 0, N_("course.md is missing")))
         return None
     r = rel("course.md")
     data = files["course.md"]
@@ -247,10 +256,10 @@ def read_course(slug: str, files: dict[str, bytes | str], prefix: str,
     minutes = _int(doc, "estimated_minutes", 0, text, r, problems)
     summary = doc.meta.get("summary") or ""
     if not isinstance(summary, str):
-        problems.append(ContentProblem(r, _meta_line(text, "summary"), "summary must be text"))
+        problems.append(ContentProblem.of(r, _meta_line(text, "summary"), N_("summary must be text")))
     quiz = doc.meta.get("quiz") or {}
     if not isinstance(quiz, dict):
-        problems.append(ContentProblem(r, _meta_line(text, "quiz"), "quiz must be a mapping of settings"))
+        problems.append(ContentProblem.of(r, _meta_line(text, "quiz"), N_("quiz must be a mapping of settings")))
         quiz = {}
 
     digest = hashlib.sha256(data)
@@ -263,7 +272,8 @@ def read_course(slug: str, files: dict[str, bytes | str], prefix: str,
         if name.startswith("attachments/"):
             attachment = name[len("attachments/"):]
             if not _ATTACHMENT_RE.match(attachment):
-                problems.append(ContentProblem(rel(name), 0, "attachment names may hold only letters, digits, '.', '-' and '_'"))
+                problems.append(ContentProblem.of(rel(name), 0, N_(
+                    "attachment names may hold only letters, digits, '.', '-' and '_'")))
                 continue
             value = files[name]
             # Content, or its SHA-256 when the content is already stored (a draft, a version).
@@ -275,7 +285,8 @@ def read_course(slug: str, files: dict[str, bytes | str], prefix: str,
         lr = rel(name)
         match = _LESSON_FILE_RE.match(name)
         if not match:
-            problems.append(ContentProblem(lr, 0, "lesson file name must look like 01-lesson-name.md (lowercase ASCII)"))
+            problems.append(ContentProblem.of(lr, 0, N_(
+                "lesson file name must look like 01-lesson-name.md (lowercase ASCII)")))
             continue
         lesson_slug = match.group(2).strip("-")
         ldata = files[name]
@@ -289,7 +300,8 @@ def read_course(slug: str, files: dict[str, bytes | str], prefix: str,
         lorder = _int(ldoc, "order", default_order, ltext, lr, problems)
         lesson_slug = str(ldoc.meta.get("slug") or lesson_slug)
         if lesson_slug in seen:
-            problems.append(ContentProblem(lr, 1, f"lesson slug '{lesson_slug}' is also used by {seen[lesson_slug]}"))
+            problems.append(ContentProblem.of(lr, 1, N_("lesson slug '%(slug)s' is also used by %(other)s"),
+                                               slug=lesson_slug, other=seen[lesson_slug]))
             continue
         seen[lesson_slug] = lr
         if ltitle:

@@ -16,7 +16,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from ..catalog.loader import _LESSON_FILE_RE, ContentProblem, parse_document
+from ..catalog.loader import _LESSON_FILE_RE, parse_document
 from ..content import slugify
 
 
@@ -194,7 +194,3 @@ def diff(old: dict, new: dict, old_label: str, new_label: str) -> list[FileDiff]
         result.append(FileDiff(name, lines))
     return result
 
-
-def problem_lines(problems: list[ContentProblem], name: str) -> list[tuple[int, str]]:
-    """(line, message) of the problems that concern the file ``name``."""
-    return [(p.line, p.message) for p in problems if p.file == name or p.file.endswith("/" + name)]

@@ -1,6 +1,8 @@
 """The materials area (/materials) for trainers and admins, and course attachments for learners."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,6 +33,38 @@ def _preview(slug: str, snapshot: dict, text: str) -> str:
     return render_markdown(body, _draft_links(slug, snapshot)).html
 
 
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+
+_NOUN = "what"  # a parameter that is itself a marked message (learnhub.messages)
+
+
+def _message(problem) -> str:
+    """A parser's problem in the reader's language (see learnhub.messages)."""
+    if not problem.template:
+        return problem.message
+    params = dict(problem.params)
+    if _NOUN in params:
+        params[_NOUN] = _(params[_NOUN])
+    return _(problem.template, **params)
+
+
+def _problems(problems) -> list[Problem]:
+    return [Problem(p.file, p.line, _message(p)) for p in problems]
+
+
+def _problem_lines(problems, name: str) -> list[tuple[int, str]]:
+    """(line, message) of the problems in the file being edited, else of all of them with their file."""
+    own = [p for p in problems if p.file == name or p.file.endswith("/" + name)]
+    if own:
+        return [(p.line, _message(p)) for p in own]
+    return [(p.line, f"{p.file}: {_message(p)}") for p in problems]
+
+
 def _snapshot_or_404(slug: str) -> dict:
     snapshot = services.current_snapshot(slug)
     if snapshot is None:
@@ -40,7 +74,7 @@ def _snapshot_or_404(slug: str) -> dict:
 
 def _problems_flash(exc: ContentError) -> None:
     flash(_("Nothing was changed: the course has problems to fix first.") + " "
-          + "; ".join(str(p) for p in exc.problems[:5]), "error")
+          + "; ".join(f"{p.file}:{p.line}: {p.message}" for p in _problems(exc.problems[:5])), "error")
 
 
 # --- list and upload -------------------------------------------------------------
@@ -77,7 +111,7 @@ def upload():
         return _index_page(422, refusal=str(exc))
     except ContentError as exc:
         db.session.rollback()
-        return _index_page(422, problems=exc.problems)
+        return _index_page(422, problems=_problems(exc.problems))
     db.session.commit()
     flash(_("Uploaded into the draft of %(slug)s. Officials see it only once it is published.", slug=slug),
           "success")
@@ -116,7 +150,7 @@ def _edit_file(slug: str, name: str, template_title: str):
             services.save_draft(slug, draft, current_user)
         except ContentError as exc:
             db.session.rollback()
-            problems = snapshots.problem_lines(exc.problems, name) or [(p.line, str(p)) for p in exc.problems]
+            problems = _problem_lines(exc.problems, name)
             status = 422
         else:
             db.session.commit()
@@ -176,7 +210,7 @@ def move_lesson(slug: str, name: str):
             _problems_flash(exc)
             return redirect(url_for("materials.course", slug=slug))
         db.session.commit()
-    return redirect(url_for("materials.course", slug=slug) + "#lessons")
+    return redirect(url_for("materials.course", slug=slug) + "#materials-lessons")
 
 
 @bp.post("/materials/<slug>/files/<name>/retire")
@@ -195,7 +229,7 @@ def retire_lesson(slug: str, name: str):
     db.session.commit()
     flash(_("The lesson is removed from the draft. Once published it is retired; progress on it is kept."),
           "success")
-    return redirect(url_for("materials.course", slug=slug) + "#lessons")
+    return redirect(url_for("materials.course", slug=slug) + "#materials-lessons")
 
 
 @bp.route("/materials/<slug>/questions/<int:number>", methods=["GET", "POST"])
@@ -213,7 +247,7 @@ def edit_question(slug: str, number: int):
         try:
             parse_gift(text, "question")
         except GiftError as exc:
-            problems = [(p.line, p.message) for p in exc.problems]
+            problems = [(p.line, _message(p)) for p in exc.problems]
         if not problems:
             draft = snapshots.clone(snapshot)
             draft["bank"]["text"] = snapshots.replace_gift_block(bank["text"], block, text)
@@ -221,11 +255,11 @@ def edit_question(slug: str, number: int):
                 services.save_draft(slug, draft, current_user)
             except ContentError as exc:
                 db.session.rollback()
-                problems = [(0, str(p)) for p in exc.problems]
+                problems = [(0, f"{p.file}:{p.line}: {p.message}") for p in _problems(exc.problems)]
             else:
                 db.session.commit()
                 flash(_("Question saved in the draft."), "success")
-                return redirect(url_for("materials.course", slug=slug) + "#questions")
+                return redirect(url_for("materials.course", slug=slug) + "#materials-questions")
     return render_template("materials/question.html", slug=slug, number=number, text=text, bank=bank["name"],
                            problems=problems), 422 if problems else 200
 
@@ -240,7 +274,7 @@ def publish(slug: str):
     except services.MaterialsError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("materials.course", slug=slug) + "#publish")
+        return redirect(url_for("materials.course", slug=slug) + "#materials-publish")
     except ContentError as exc:
         db.session.rollback()
         _problems_flash(exc)
@@ -262,7 +296,7 @@ def rollback(slug: str):
     except services.MaterialsError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("materials.course", slug=slug) + "#versions")
+        return redirect(url_for("materials.course", slug=slug) + "#materials-versions")
     except ContentError as exc:
         db.session.rollback()
         _problems_flash(exc)

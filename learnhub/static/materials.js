@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var form = document.querySelector("form.editor[data-preview]");
-  var target = document.getElementById("preview");
+  var target = document.getElementById("materials-preview");
   if (!form || !target || !window.fetch || !window.FormData) { return; }
   var source = form.querySelector("textarea[name=text]");
   var timer = null;
