@@ -60,7 +60,7 @@ class CourseState:
     questions: int
 
 
-def _author(user_id: int | None) -> str:
+def author_name(user_id: int | None) -> str:
     if user_id is None:
         return "learnhub sync"
     user = db.session.get(User, user_id)
@@ -89,7 +89,7 @@ def course_states() -> list[CourseState]:
             has_draft=bool(mc and mc.draft is not None), draft_at=mc.draft_at if mc else None,
             published=version.number if version else None,
             published_at=version.published_at if version else None,
-            author=_author(version.author_id) if version else "",
+            author=author_name(version.author_id) if version else "",
             retired=bool(course and course.retired_at is not None),
             bank=bank.get("name", ""), questions=counts.get(course.id, 0) if course else 0))
     return rows
@@ -104,8 +104,11 @@ def version(slug: str, number: int) -> CourseVersion | None:
     return db.session.scalar(select(CourseVersion).where(CourseVersion.slug == slug, CourseVersion.number == number))
 
 
-def managed_course(slug: str) -> ManagedCourse | None:
-    return db.session.scalar(select(ManagedCourse).where(ManagedCourse.slug == slug))
+def managed_course(slug: str, for_update: bool = False) -> ManagedCourse | None:
+    """The course's materials row; ``for_update`` locks it (PostgreSQL) until the transaction
+    ends, so two trainers publishing or saving at once are taken one after the other."""
+    query = select(ManagedCourse).where(ManagedCourse.slug == slug)
+    return db.session.scalar(query.with_for_update() if for_update else query)
 
 
 def versions_info(slug: str) -> dict | None:
@@ -121,7 +124,7 @@ def versions_info(slug: str) -> dict | None:
         "published": rows[0].number if rows else None,
         "draft": bool(mc and mc.draft is not None),
         "versions": [{"number": v.number, "published_at": v.published_at.isoformat(),
-                      "author": _author(v.author_id) if v.author_id else None, "note": v.note}
+                      "author": author_name(v.author_id) if v.author_id else None, "note": v.note}
                      for v in reversed(rows)],
     }
 
@@ -190,7 +193,7 @@ def save_draft(slug: str, snapshot: dict, user: User, blobs: dict[str, tuple[byt
     parse_snapshot(slug, snapshot)
     for data, content_type in (blobs or {}).values():
         store_blob(data, content_type)
-    mc = managed_course(slug)
+    mc = managed_course(slug, for_update=True)
     if mc is None:
         mc = ManagedCourse(slug=slug)
         db.session.add(mc)
@@ -286,7 +289,7 @@ def _publish_snapshot(slug: str, snapshot: dict, user: User | None, note: str, a
     if not note:
         raise MaterialsError(_l("Write a change note: it says what changed and why."))
     parsed: ParsedCourse = parse_snapshot(slug, snapshot)
-    mc = managed_course(slug)
+    mc = managed_course(slug, for_update=True)
     if mc is None:
         db.session.add(ManagedCourse(slug=slug))
     report = SyncReport()
@@ -306,7 +309,7 @@ def _publish_snapshot(slug: str, snapshot: dict, user: User | None, note: str, a
 
 def publish(slug: str, user: User, note: str) -> CourseVersion:
     """Publish the course's draft as version N+1 with author, time and change note."""
-    mc = managed_course(slug)
+    mc = managed_course(slug, for_update=True)
     if mc is None or mc.draft is None:
         raise MaterialsError(_l("%(slug)s has no draft to publish.", slug=slug))
     created = _publish_snapshot(slug, mc.draft, user, note, "materials.publish")

@@ -126,12 +126,13 @@ def course(slug: str):
     snapshot = _snapshot_or_404(slug)
     mc = services.managed_course(slug)
     bank = snapshot.get("bank")
+    versions = services.versions(slug)
     return render_template(
         "materials/course.html", slug=slug, snapshot=snapshot, mc=mc,
         title=snapshots.front_matter(snapshot["files"].get("course.md", "")).get("title", slug),
-        lessons=snapshots.ordered_lessons(snapshot), versions=services.versions(slug),
+        lessons=snapshots.ordered_lessons(snapshot), versions=versions,
         questions=snapshots.gift_blocks(bank["text"]) if bank else [], bank=bank,
-        authors={v.id: services._author(v.author_id) for v in services.versions(slug)})
+        authors={v.id: services.author_name(v.author_id) for v in versions})
 
 
 def _edit_file(slug: str, name: str, template_title: str):
