@@ -45,6 +45,7 @@ def test_trainer_publishes_edits_and_rolls_back_official_follows(site, page, _br
     with page.expect_navigation():
         page.get_by_role("button", name="Tải lên vào bản nháp").click()
     expect(page.locator(".flash.success")).to_contain_text("bản nháp của iso-co-ban")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing overflows a phone
 
     # Preview a lesson, without leaving the editor: the same pipeline as published pages.
     page.get_by_role("link", name="Bài 1. Hệ thống quản lý chất lượng là gì").click()
@@ -56,6 +57,7 @@ def test_trainer_publishes_edits_and_rolls_back_official_follows(site, page, _br
     expect(page.locator("#materials-preview h3")).to_have_text("Mục xem trước")
     expect(page.locator("#materials-preview script")).to_have_count(0)
     assert page.title() != "hacked"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.goto(site + "/materials/iso-co-ban")
     publish(page, "Ban hành lần đầu")
 
@@ -79,6 +81,10 @@ def test_trainer_publishes_edits_and_rolls_back_official_follows(site, page, _br
     with page.expect_navigation():
         page.get_by_role("button", name="Công bố lại phiên bản 1").click()
     expect(page.locator(".flash.success")).to_contain_text("thành phiên bản 3")
+    page.goto(site + "/materials/iso-co-ban/diff?from=2&to=3")
+    expect(page.locator("pre.diff .add").first).to_contain_text("Mở đầu bài một.")
+    page.goto(site + "/materials")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     text = official_reads(reader, site)
     assert "Mở đầu bài một." in text and "đã cập nhật" not in text
     reader.context.close()
