@@ -296,3 +296,14 @@ def test_zip_without_course_md_is_refused(client, db, login_as):
     assert response.status_code == 422
     assert "course.md" in response.get_data(as_text=True)
     assert table_counts() == before
+
+
+def test_unknown_courses_are_not_found(client, login_as):
+    login_as("admin")
+    for path in ("/materials/khong-co", "/materials/khong-co/files/course.md", "/materials/khong-co/diff"):
+        assert client.get(path).status_code == 404
+    for path in ("/materials/khong-co/lessons", "/materials/khong-co/files/01-a.md/move",
+                 "/materials/khong-co/files/01-a.md/retire"):
+        assert client.post(path, data={"title": "x"}).status_code == 404
+    assert client.post("/materials/khong-co/publish", data={"note": "x"}).status_code == 404
+    assert client.post("/materials/khong-co/rollback", data={"number": "1", "note": "x"}).status_code == 404

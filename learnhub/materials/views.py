@@ -65,6 +65,12 @@ def _problem_lines(problems, name: str) -> list[tuple[int, str]]:
     return [(p.line, f"{p.file}: {_message(p)}") for p in problems]
 
 
+def _draft_or_404(slug: str) -> dict:
+    """A copy of the draft to change (started from the latest version when there is none)."""
+    _snapshot_or_404(slug)
+    return services.editable_draft(slug)
+
+
 def _snapshot_or_404(slug: str) -> dict:
     snapshot = services.current_snapshot(slug)
     if snapshot is None:
@@ -185,7 +191,7 @@ def add_lesson(slug: str):
     if not title:
         flash(_("Give the new lesson a title."), "error")
         return redirect(url_for("materials.course", slug=slug))
-    draft = services.editable_draft(slug)
+    draft = _draft_or_404(slug)
     name, order = snapshots.new_lesson_name(draft, title)
     draft["files"][name] = snapshots.lesson_template(title, order) + "\n" + _("Write the lesson here.") + "\n"
     try:
@@ -201,7 +207,7 @@ def add_lesson(slug: str):
 @bp.post("/materials/<slug>/files/<name>/move")
 @roles_required(*_STAFF)
 def move_lesson(slug: str, name: str):
-    draft = services.editable_draft(slug)
+    draft = _draft_or_404(slug)
     step = -1 if request.form.get("direction") == "up" else 1
     if snapshots.move_lesson(draft, name, step):
         try:
@@ -217,7 +223,7 @@ def move_lesson(slug: str, name: str):
 @bp.post("/materials/<slug>/files/<name>/retire")
 @roles_required(*_STAFF)
 def retire_lesson(slug: str, name: str):
-    draft = services.editable_draft(slug)
+    draft = _draft_or_404(slug)
     if name == "course.md" or name not in draft["files"]:
         abort(404)
     del draft["files"][name]
@@ -270,6 +276,7 @@ def edit_question(slug: str, number: int):
 @bp.post("/materials/<slug>/publish")
 @roles_required(*_STAFF)
 def publish(slug: str):
+    _snapshot_or_404(slug)
     try:
         created = services.publish(slug, current_user, request.form.get("note", ""))
     except services.MaterialsError as exc:
@@ -288,6 +295,7 @@ def publish(slug: str):
 @bp.post("/materials/<slug>/rollback")
 @roles_required(*_STAFF)
 def rollback(slug: str):
+    _snapshot_or_404(slug)
     try:
         number = int(request.form.get("number", ""))
     except ValueError:
