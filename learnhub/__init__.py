@@ -70,8 +70,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .attendance.views import bp as attendance_bp
     from .programmes.views import bp as programmes_bp
     from .certificates.views import bp as certificates_bp
+    from .materials.views import bp as materials_bp
     for bp in (auth_bp, catalog_bp, progress_bp, reports_bp, admin_bp, quizzes_bp, attendance_bp,
-               programmes_bp, certificates_bp):
+               programmes_bp, certificates_bp, materials_bp):
         app.register_blueprint(bp)
 
     from .urls import external_url

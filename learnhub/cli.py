@@ -35,7 +35,116 @@ def sync_command():
     except ContentError as exc:
         _fail(f"{exc}\nSync aborted: nothing was changed.")
     db.session.commit()
+    for slug in report.left_alone:
+        click.echo(f"{slug}: managed in the app, left alone (export-course writes it back as files).")
     click.echo(f"Sync done: {report.summary()}.")
+
+
+def _user(username: str):
+    from sqlalchemy import select
+
+    from .auth.models import Role, User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.has_role(Role.TRAINER, Role.ADMIN):
+        _fail(f"No trainer or administrator called '{username}'.")
+    return user
+
+
+@learnhub_cli.command("export-course")
+@click.argument("slug")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def export_course_command(slug, out):
+    """Write a course's latest published version (bank and attachments too) as a ZIP in the courses/ layout."""
+    from .materials.services import MaterialsError, export_zip
+
+    try:
+        data = export_zip(slug)
+    except MaterialsError as exc:
+        _fail(str(exc))
+    Path(out).write_bytes(data)
+    click.echo(f"Exported {slug} to {out} ({len(data)} bytes).")
+
+
+@learnhub_cli.command("import-course")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", required=True, help="The trainer or administrator doing it.")
+def import_course_command(path, username):
+    """Load a course ZIP (as export-course writes it) into the course's draft, checked as an upload is."""
+    from .catalog.loader import ContentError
+    from .materials.services import MaterialsError, import_zip
+    from .materials.uploads import UploadRefused
+
+    user = _user(username)
+    try:
+        slug = import_zip(Path(path).name, Path(path).read_bytes(), user)
+    except (UploadRefused, MaterialsError) as exc:
+        _fail(f"{path}: {exc}")
+    except ContentError as exc:
+        _fail(f"{exc}\nImport aborted: nothing was changed.")
+    db.session.commit()
+    click.echo(f"Imported {path} into the draft of {slug}; publish it with `learnhub publish {slug}`.")
+
+
+@learnhub_cli.command("versions")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def versions_command(slug, as_json):
+    """A course's published versions, its draft and who manages it."""
+    import json
+
+    from .materials.services import versions_info
+
+    info = versions_info(slug)
+    if info is None:
+        _fail(f"No course called '{slug}'.")
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{slug}: managed in {'the app' if info['managed'] == 'app' else 'files'}, "
+               f"published {info['published'] or 'never'}, draft {'yes' if info['draft'] else 'no'}")
+    for v in info["versions"]:
+        click.echo(f"  {v['number']}\t{v['published_at']}\t{v['author'] or '-'}\t{v['note']}")
+
+
+def _publish_result(action, slug, note, username, **kwargs):
+    from .catalog.loader import ContentError
+    from .materials.services import MaterialsError
+
+    user = _user(username)
+    try:
+        created = action(slug, user=user, note=note, **kwargs)
+    except MaterialsError as exc:
+        _fail(str(exc))
+    except ContentError as exc:
+        _fail(f"{exc}\nNothing was published.")
+    db.session.commit()
+    return created
+
+
+@learnhub_cli.command("publish")
+@click.argument("slug")
+@click.option("--note", required=True, help="What changed and why.")
+@click.option("--as", "username", required=True, help="The trainer or administrator publishing.")
+def publish_command(slug, note, username):
+    """Publish a course's draft as its next version."""
+    from .materials.services import publish
+
+    created = _publish_result(publish, slug, note, username)
+    click.echo(f"Published {slug} version {created.number}.")
+
+
+@learnhub_cli.command("rollback")
+@click.argument("slug")
+@click.argument("number", type=int)
+@click.option("--note", required=True, help="Why the older version comes back.")
+@click.option("--as", "username", required=True, help="The trainer or administrator doing it.")
+def rollback_command(slug, number, note, username):
+    """Publish version NUMBER of a course again, as a new version."""
+    from .materials.services import rollback
+
+    created = _publish_result(rollback, slug, note, username, number=number)
+    click.echo(f"Published version {number} of {slug} again as version {created.number}.")
 
 
 @learnhub_cli.command("gift-check")

@@ -8,8 +8,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 import nh3
@@ -21,7 +22,8 @@ import nh3
 #    4: the programme form's checkbox ids (courses-N, units-N) reserved.
 #    5: the certificate override form's ids (override_reason, override-hint, not-issued) reserved.
 #    6: ids of the conference-day pages and the committee dashboard reserved.
-RENDER_VERSION = "6"
+#    7: course material keeps only links to its own attachments and http(s) (course_links).
+RENDER_VERSION = "7"
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup",
@@ -84,7 +86,7 @@ _RESERVED_ID_PATTERN = re.compile(
     r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units|all-present|line|pick)-\d+"
     r"|table-(?:completion|lagging|sessions|weekly|officials|weak-\d+|\d+)"
     r"|chart-(?:certified|weekly|sessions)(?:-title|-desc|-dots|-hatch|-cross)?"
-    r"|.*-(?:error|hint))", re.IGNORECASE)
+    r"|.*-(?:error|hint)|materials-.*)", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 
 _ID_SUFFIX = "-muc"
@@ -121,7 +123,47 @@ def _relative_url(url: str) -> str | None:
     return url
 
 
-def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+# (tag, attribute, url) → the url to emit, or None to drop the attribute. Runs inside the
+# sanitiser, on every href and src it keeps, so no second pass over the HTML is needed.
+LinkPolicy = Callable[[str, str, str], "str | None"]
+
+ATTACHMENT_PREFIX = "attachments/"
+
+
+def course_links(base_url: str, attachments: Iterable[str]) -> LinkPolicy:
+    """Links and images of course material.
+
+    ``attachments/<name>`` of one of the course's own attachments becomes
+    ``base_url + name``; links may also go to http(s) addresses and to "#fragments"
+    of the page itself. Images may show only the course's own attachments: an image
+    from another site would be a request outside the server (and the pages'
+    Content-Security-Policy blocks it anyway). Everything else is dropped.
+    """
+    names = frozenset(attachments)
+
+    def policy(tag: str, attr: str, url: str) -> str | None:
+        url = url.strip()
+        relative = url[2:] if url.startswith("./") else url
+        if relative.startswith(ATTACHMENT_PREFIX):
+            name = unquote(relative[len(ATTACHMENT_PREFIX):])
+            return base_url + quote(name) if name in names else None
+        if tag == "a" and attr == "href":
+            if url.startswith("#"):
+                return url
+            parts = urlsplit(url)
+            if parts.scheme.lower() in ("http", "https") and parts.netloc:
+                return url
+        return None
+
+    return policy
+
+
+def _attribute_filter(tag: str, attr: str, value: str, links: LinkPolicy | None = None) -> str | None:
+    if links is not None and attr in ("href", "src"):
+        kept = links(tag, attr, value)
+        if kept is None:
+            return None
+        value = kept
     if attr == "id":
         return safe_id(value)
     if attr == "class":
@@ -149,7 +191,7 @@ def slugify(value: str, separator: str = "-") -> str:
     return safe_id(re.sub(r"[\s_-]+", separator, value) or "muc") or "muc"
 
 
-def sanitize(html_text: str) -> str:
+def sanitize(html_text: str, links: LinkPolicy | None = None) -> str:
     # CR/CRLF become LF as an HTML parser would; keeps the output stable when re-parsed.
     html_text = html_text.replace("\r\n", "\n").replace("\r", "\n")
     return nh3.clean(
@@ -159,7 +201,8 @@ def sanitize(html_text: str) -> str:
                             "noembed", "noframes", "plaintext", "title", "textarea",
                             "select", "object", "embed", "applet", "svg", "math"},
         attributes=_ALLOWED_ATTRIBUTES,
-        attribute_filter=_attribute_filter,
+        attribute_filter=_attribute_filter if links is None else (
+            lambda tag, attr, value: _attribute_filter(tag, attr, value, links)),
         allowed_classes=_ALLOWED_CLASSES,
         url_schemes=_URL_SCHEMES,
         url_relative=_relative_url,
@@ -195,7 +238,11 @@ def _toc_html(tokens: list[dict]) -> str:
     return walk(tokens) if count >= 2 else ""
 
 
-def render_markdown(text: str) -> Rendered:
+def render_markdown(text: str, links: LinkPolicy | None = None) -> Rendered:
+    """The one pipeline for every Markdown the site shows, synced or uploaded.
+
+    ``links`` (see ``course_links``) restricts where links and images may point.
+    """
     md = markdown.Markdown(
         extensions=_EXTENSIONS,
         extension_configs={"toc": {"slugify": slugify, "toc_depth": "2-3"}},
@@ -203,7 +250,7 @@ def render_markdown(text: str) -> Rendered:
     )
     body = md.convert(text)
     toc = _toc_html(getattr(md, "toc_tokens", []))
-    return Rendered(html=_wrap_tables(sanitize(body)), toc_html=sanitize(toc))
+    return Rendered(html=_wrap_tables(sanitize(body, links)), toc_html=sanitize(toc))
 
 
 def _wrap_tables(html_text: str) -> str:

@@ -1,5 +1,5 @@
 """Error pages in the user's language."""
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -32,7 +32,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(e):
-        return page(413, _("File too large"), _("The file is larger than the server accepts (8 MB)."))
+        limit = (request.max_content_length or 0) // (1024 * 1024)
+        return page(413, _("File too large"),
+                    _("What was sent is larger than this form accepts (%(limit)s MB); nothing was saved.", limit=limit))
 
     @app.errorhandler(429)
     def too_many(e):

@@ -10,3 +10,4 @@ from .audit.models import AuditEntry  # noqa: F401
 from .attendance.models import AttendanceRecord, TrainingSession  # noqa: F401
 from .programmes.models import TrainingProgramme  # noqa: F401
 from .certificates.models import Certificate  # noqa: F401
+from .materials.models import Blob, CourseAttachment, CourseVersion, ManagedCourse  # noqa: F401

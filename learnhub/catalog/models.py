@@ -53,7 +53,7 @@ class Lesson(Base):
 
 
 class LessonProgress(Base):
-    """One row per lesson an official has finished: who and when."""
+    """One row per lesson an official has finished: who, when, and which version of it."""
 
     __tablename__ = "lesson_progress"
     __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
@@ -61,6 +61,8 @@ class LessonProgress(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    # The lesson's version when it was read: later edits do not change what was taken.
+    lesson_version: Mapped[int] = mapped_column(default=1, server_default="1")
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -46,7 +46,8 @@ def mark_lesson_done(user_id: int, lesson: Lesson) -> bool:
     ignores a row that already exists instead of failing.
     """
     inserted = bool(insert_ignoring_duplicates(
-        LessonProgress, [{"user_id": user_id, "lesson_id": lesson.id, "completed_at": utcnow()}],
+        LessonProgress, [{"user_id": user_id, "lesson_id": lesson.id, "lesson_version": lesson.version,
+                          "completed_at": utcnow()}],
         ["user_id", "lesson_id"]))
     if inserted:
         progress_recorded.send("catalog", user_id=user_id, course_id=lesson.course_id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..content import RENDER_VERSION, render_markdown, word_count
+from ..content import RENDER_VERSION, course_links, render_markdown, word_count
 from ..extensions import db
 from ..models_base import utcnow
 from .loader import CourseSource, PageSource
@@ -25,6 +25,7 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     unchanged: int = 0
+    left_alone: list[str] = field(default_factory=list)  # courses managed in the app
 
     @property
     def changed(self) -> bool:
@@ -42,6 +43,11 @@ def _stamp(*parts: str) -> str:
     for part in parts:
         h.update(b"\0" + part.encode())
     return h.hexdigest()
+
+
+def attachments_url(course_slug: str) -> str:
+    """Where a course's published attachments are served (materials serves this path)."""
+    return f"/courses/{course_slug}/files/"
 
 
 def sync_course(source: CourseSource, course: Course | None, report: SyncReport) -> Course:
@@ -62,7 +68,8 @@ def sync_course(source: CourseSource, course: Course | None, report: SyncReport)
     course.summary = source.summary
     course.position = source.order
     course.estimated_minutes = source.estimated_minutes
-    course.overview_html = render_markdown(source.overview).html
+    links = course_links(attachments_url(source.slug), source.attachments)
+    course.overview_html = render_markdown(source.overview, links).html
     course.quiz_settings = source.quiz
     course.source_hash = stamp
     course.updated_at = utcnow()
@@ -71,7 +78,8 @@ def sync_course(source: CourseSource, course: Course | None, report: SyncReport)
     lessons = {lesson.slug: lesson for lesson in db.session.scalars(
         select(Lesson).where(Lesson.course_id == course.id))}
     for ls in source.lessons:
-        lstamp = _stamp(ls.sha256, str(ls.order))
+        # The attachments' names too: a link to one that appears or goes renders differently.
+        lstamp = _stamp(ls.sha256, str(ls.order), "\0".join(sorted(source.attachments)))
         lesson = lessons.get(ls.slug)
         label = f"{source.slug}/{ls.slug}"
         if lesson is None:
@@ -87,7 +95,7 @@ def sync_course(source: CourseSource, course: Course | None, report: SyncReport)
         else:
             lesson.version += 1
             report.updated.append(label)
-        rendered = render_markdown(ls.body)
+        rendered = render_markdown(ls.body, links)
         lesson.title = ls.title
         lesson.position = ls.order
         lesson.body_html = rendered.html
@@ -127,6 +135,7 @@ def sync_pages(pages: list[PageSource], report: SyncReport) -> None:
 
 
 def retire_missing_courses(present: set[str], report: SyncReport) -> None:
+    """Retire the active courses whose slug is not in ``present`` (pass the app-managed ones too)."""
     for course in db.session.scalars(select(Course).where(Course.retired_at.is_(None))):
         if course.slug not in present:
             course.retired_at = utcnow()

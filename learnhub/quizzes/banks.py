@@ -5,10 +5,12 @@ questions come from the GIFT file named by ``bank`` in quizzes/.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalog.loader import ContentProblem
+from ..messages import N_
 from .gift import GiftError, Question, parse_gift
 
 GRADING = ("highest", "last")
@@ -35,47 +37,55 @@ def _gradable(questions: list[Question]) -> list[Question]:
     return [q for q in questions if q.type != "description"]
 
 
-def load_quiz(course_slug: str, settings: dict, course_file: str, quizzes_dir: Path,
-              problems: list[ContentProblem]) -> QuizSpec | None:
-    """Validate a course's quiz block and parse its bank; problems are appended."""
+def load_quiz(course_slug: str, settings: dict, course_file: str, banks: Path | Mapping[str, bytes],
+              problems: list[ContentProblem], banks_label: str | None = None) -> QuizSpec | None:
+    """Validate a course's quiz block and parse its bank; problems are appended.
+
+    ``banks`` is the quizzes/ folder, or the banks in memory by file name (an upload,
+    a draft): both are read the same way.
+    """
     before = len(problems)
 
-    def problem(message: str) -> None:
-        problems.append(ContentProblem(course_file, 1, f"quiz: {message}"))
+    def problem(template: str, **params) -> None:
+        problems.append(ContentProblem.of(course_file, 1, template, **params))
 
     bank = settings.get("bank")
     if not isinstance(bank, str) or not bank.strip() or "/" in bank or "\\" in bank or bank.startswith("."):
-        problem("bank must name a .gift file in quizzes/")
+        problem(N_("quiz: bank must name a .gift file in quizzes/"))
         return None
-    path = quizzes_dir / bank
-    rel = f"{quizzes_dir.name}/{bank}"
-    if not path.is_file():
-        problem(f"bank {rel} not found")
+    if isinstance(banks, Path):
+        rel = f"{banks_label or banks.name}/{bank}"
+        data = (banks / bank).read_bytes() if (banks / bank).is_file() else None
+    else:
+        rel = f"{banks_label}/{bank}" if banks_label else bank
+        data = banks.get(bank)
+    if data is None:
+        problem(N_("quiz: bank %(bank)s not found"), bank=rel)
         return None
     try:
-        questions = parse_gift(path.read_bytes(), rel)
+        questions = parse_gift(data, rel)
     except GiftError as exc:
-        problems.extend(ContentProblem(p.file, p.line, p.message) for p in exc.problems)
+        problems.extend(ContentProblem(p.file, p.line, p.message, p.template, p.params) for p in exc.problems)
         return None
 
     def integer(key: str, default: int, low: int = 0, high: int = 10_000) -> int:
         value = settings.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            problem(f"{key} must be a whole number from {low} to {high}")
+            problem(N_("quiz: %(key)s must be a whole number from %(low)s to %(high)s"), key=key, low=low, high=high)
             return default
         return value
 
     def flag(key: str, default: bool) -> bool:
         value = settings.get(key, default)
         if not isinstance(value, bool):
-            problem(f"{key} must be true or false")
+            problem(N_("quiz: %(key)s must be true or false"), key=key)
             return default
         return value
 
     def choice(key: str, options: tuple[str, ...]) -> str:
         value = settings.get(key, options[0])
         if value not in options:
-            problem(f"{key} must be one of: {', '.join(options)}")
+            problem(N_("quiz: %(key)s must be one of: %(options)s"), key=key, options=", ".join(options))
             return options[0]
         return value
 
@@ -83,7 +93,7 @@ def load_quiz(course_slug: str, settings: dict, course_file: str, quizzes_dir: P
              "time_limit_minutes", "max_attempts", "pass_percent", "grading", "review"}
     for key in settings:
         if key not in known:
-            problem(f"unknown setting '{key}'")
+            problem(N_("quiz: unknown setting '%(key)s'"), key=key)
     spec = QuizSpec(course_slug=course_slug, bank=bank, questions=questions)
     spec.questions_per_attempt = integer("questions_per_attempt", 10, 1, 500)
     spec.shuffle_questions = flag("shuffle_questions", True)
@@ -92,7 +102,7 @@ def load_quiz(course_slug: str, settings: dict, course_file: str, quizzes_dir: P
     spec.max_attempts = integer("max_attempts", 0, 0, 100)
     pass_percent = settings.get("pass_percent", 70)
     if isinstance(pass_percent, bool) or not isinstance(pass_percent, (int, float)) or not 0 <= pass_percent <= 100:
-        problem("pass_percent must be a number from 0 to 100")
+        problem(N_("quiz: pass_percent must be a number from 0 to 100"))
         pass_percent = 70
     spec.pass_percent = float(pass_percent)
     spec.grading = choice("grading", GRADING)
@@ -101,22 +111,24 @@ def load_quiz(course_slug: str, settings: dict, course_file: str, quizzes_dir: P
     gradable = _gradable(questions)
     per_category = settings.get("per_category") or {}
     if not isinstance(per_category, dict):
-        problem("per_category must map category names to numbers")
+        problem(N_("quiz: per_category must map category names to numbers"))
         per_category = {}
     counts: dict[str, int] = {}
     for q in gradable:
         counts[q.category] = counts.get(q.category, 0) + 1
     for category, n in per_category.items():
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            problem(f"per_category['{category}'] must be a whole number")
+            problem(N_("quiz: per_category['%(category)s'] must be a whole number"), category=category)
         elif category not in counts:
-            problem(f"category '{category}' has no questions in {rel}")
+            problem(N_("quiz: category '%(category)s' has no questions in %(bank)s"), category=category, bank=rel)
         elif counts[category] < n:
-            problem(f"category '{category}' draws {n} questions but {rel} has only {counts[category]}")
+            problem(N_("quiz: category '%(category)s' draws %(n)s questions but %(bank)s has only %(count)s"),
+                    category=category, n=n, bank=rel, count=counts[category])
     spec.per_category = {str(k): v for k, v in per_category.items() if isinstance(v, int)}
     if spec.per_category:
         if sum(spec.per_category.values()) != spec.questions_per_attempt:
-            problem("the per_category numbers must add up to questions_per_attempt")
+            problem(N_("quiz: the per_category numbers must add up to questions_per_attempt"))
     elif len(gradable) < spec.questions_per_attempt:
-        problem(f"questions_per_attempt is {spec.questions_per_attempt} but {rel} has only {len(gradable)} questions")
+        problem(N_("quiz: questions_per_attempt is %(n)s but %(bank)s has only %(count)s questions"),
+                n=spec.questions_per_attempt, bank=rel, count=len(gradable))
     return spec if len(problems) == before else None

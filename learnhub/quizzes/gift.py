@@ -17,6 +17,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from ..messages import N_, format_message
+
 TYPES = ("multichoice", "multiresponse", "truefalse", "shortanswer", "numerical", "matching",
          "essay", "description")
 FORMATS = ("moodle", "html", "markdown", "plain")
@@ -63,7 +65,9 @@ class Question:
 class GiftProblem:
     file: str
     line: int
-    message: str
+    message: str  # English, for the command line
+    template: str = field(default="", compare=False)  # for pages in the reader's language
+    params: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -76,8 +80,10 @@ class GiftError(ValueError):
 
 
 class _Bad(Exception):
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
+    def __init__(self, template: str, line: int | None = None, **params):
+        super().__init__(format_message(template, params))
+        self.template = template
+        self.params = params
         self.line = line
 
 
@@ -140,10 +146,10 @@ def _text(raw: str) -> str:
 def _number(text: str, what: str) -> float:
     shown = _trim(_restore(text))
     if not _PHP_NUMBER_RE.fullmatch(shown):
-        raise _Bad(f"{what} '{shown[:40]}' is not a number")
+        raise _Bad(N_("%(what)s '%(value)s' is not a number"), what=what, value=shown[:40])
     value = float(shown)
     if not math.isfinite(value):
-        raise _Bad(f"{what} must be a finite number")
+        raise _Bad(N_("%(what)s must be a finite number"), what=what)
     return value
 
 
@@ -154,7 +160,7 @@ def _weight(part: str, default: float) -> tuple[float, str]:
         return default, part
     value = float(match.group(1))
     if not -100 <= value <= 100:
-        raise _Bad(f"weight {match.group(1)}% is outside -100%..100%")
+        raise _Bad(N_("weight %(weight)s%% is outside -100%%..100%%"), weight=match.group(1))
     return value / 100.0, part[match.end():]
 
 
@@ -187,10 +193,10 @@ def _choice_answers(block: str) -> list[Answer]:
         fraction, body = _weight(_trim(body), 1.0 if mark == "=" else 0.0)
         text, feedback = _answer_and_feedback(body)
         if not text:
-            raise _Bad("an answer is empty")
+            raise _Bad(N_("an answer is empty"))
         answers.append(Answer(text=text, fraction=fraction, feedback=feedback))
     if len(answers) < 2:
-        raise _Bad("a multiple-choice question needs at least two answers")
+        raise _Bad(N_("a multiple-choice question needs at least two answers"))
     return answers
 
 
@@ -200,7 +206,7 @@ def _short_answers(block: str) -> list[Answer]:
         fraction, body = _weight(_trim(body), 1.0)
         text, feedback = _answer_and_feedback(body)
         if not text:
-            raise _Bad("an answer is empty")
+            raise _Bad(N_("an answer is empty"))
         answers.append(Answer(text=text, fraction=fraction, feedback=feedback))
     return answers
 
@@ -218,22 +224,22 @@ def _numerical_answers(block: str) -> list[Answer]:
         fraction, body = _weight(_trim(body), 1.0)
         spec, feedback = _answer_and_feedback(body)
         if not spec:
-            raise _Bad("a numerical answer is empty")
+            raise _Bad(N_("a numerical answer is empty"))
         if spec == "*":
             answers.append(_any_number(fraction, feedback))
         elif spec.find("..") > 0:
             low, high = spec.split("..", 1)
-            lo, hi = sorted((_number(low, "range start"), _number(high, "range end")))
+            lo, hi = sorted((_number(low, N_("range start")), _number(high, N_("range end"))))
             answers.append(Answer(text=f"{_fmt(lo)}..{_fmt(hi)}", fraction=fraction, feedback=feedback,
                                   min=lo, max=hi))
         else:
             value_text, tol_text = (spec.split(":", 1) if spec.find(":") > 0 else (spec, "0"))
-            value = _number(value_text, "numerical answer")
-            tol = abs(_number(tol_text, "tolerance"))
+            value = _number(value_text, N_("numerical answer"))
+            tol = abs(_number(tol_text, N_("tolerance")))
             answers.append(Answer(text=f"{_fmt(value)}:{_fmt(tol)}", fraction=fraction, feedback=feedback,
                                   value=value, tolerance=tol))
     if not answers:
-        raise _Bad("a numerical question needs at least one answer")
+        raise _Bad(N_("a numerical question needs at least one answer"))
     if tilde:
         answers.append(_any_number(0.0, _answer_and_feedback(other)[1]))
     return answers
@@ -244,15 +250,15 @@ def _matching_answers(block: str) -> list[Answer]:
     for _mark, body in _explode(block, "="):
         body = _trim(body)
         if "->" not in body:
-            raise _Bad(f"matching pair '{_restore(body)[:40]}' has no ->")
+            raise _Bad(N_("matching pair '%(pair)s' has no ->"), pair=_restore(body)[:40])
         left, right = body.split("->", 1)
         # The right-hand side is plain text: no [format], no '#' feedback (as in Moodle).
         left_text, right_text = _text(left), _trim(_restore(right))
         if not right_text:
-            raise _Bad("a matching pair has nothing after ->")
+            raise _Bad(N_("a matching pair has nothing after ->"))
         answers.append(Answer(text=left_text, fraction=1.0 if left_text else 0.0, match=right_text))
     if len(answers) < 2 or not any(a.text for a in answers):
-        raise _Bad("a matching question needs at least two pairs (one may be a '= -> extra' distractor)")
+        raise _Bad(N_("a matching question needs at least two pairs (one may be a '= -> extra' distractor)"))
     return answers
 
 
@@ -271,11 +277,11 @@ def _find_block(text: str) -> tuple[int, int] | None:
     if start == -1 and end == -1:
         return None
     if start == -1 or end == -1 or end < start:
-        raise _Bad("unbalanced braces: an answer block needs both { and } (write \\{ \\} for braces in text)")
+        raise _Bad(N_("unbalanced braces: an answer block needs both { and } (write \\{ \\} for braces in text)"))
     if "{" in text[start + 1:end]:
-        raise _Bad("an answer block is opened twice (write \\{ for a brace in text)")
+        raise _Bad(N_("an answer block is opened twice (write \\{ for a brace in text)"))
     if "{" in text[end + 1:] or "}" in text[end + 1:]:
-        raise _Bad("only one answer block is allowed per question (separate questions with a blank line)")
+        raise _Bad(N_("only one answer block is allowed per question (separate questions with a blank line)"))
     return start, end
 
 
@@ -315,7 +321,7 @@ def _parse_question(raw: str, category: str, line: int) -> Question:
         body, fmt = _split_format(text)
         body = _trim(_restore(body))
         if not body:
-            raise _Bad("the question has no text")
+            raise _Bad(N_("the question has no text"))
         return Question("description", name or _default_name(body), body, fmt or "moodle", category, line=line)
     start, end = block
     answer_text = _trim(text[start + 1:end])
@@ -347,12 +353,12 @@ def _parse_question(raw: str, category: str, line: int) -> Question:
         q.type = "shortanswer"
         q.answers = _short_answers(answer_text)
     if not q.text and not missing_word:
-        raise _Bad("the question has no text")
+        raise _Bad(N_("the question has no text"))
     if not q.name:
         q.name = _default_name(q.text)
     if q.type in ("multichoice", "multiresponse", "shortanswer", "numerical") and \
             not any(a.fraction > 0 for a in q.answers):
-        raise _Bad("no answer gives any credit")
+        raise _Bad(N_("no answer gives any credit"))
     return q
 
 
@@ -361,7 +367,7 @@ def _decode(data: bytes, filename: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise GiftError([GiftProblem(filename, line, "file is not valid UTF-8")]) from None
+        raise GiftError([GiftProblem(filename, line, "file is not valid UTF-8", N_("file is not valid UTF-8"))]) from None
 
 
 def parse_gift(text: str | bytes, filename: str = "<gift>") -> list[Question]:
@@ -386,7 +392,7 @@ def parse_gift(text: str | bytes, filename: str = "<gift>") -> list[Question]:
             try:
                 questions.append(_parse_question("\n".join(chunk), category, chunk_line))
             except _Bad as exc:
-                problems.append(GiftProblem(filename, exc.line or chunk_line, str(exc)))
+                problems.append(GiftProblem(filename, exc.line or chunk_line, str(exc), exc.template, exc.params))
         chunk = []
 
     for number, line in enumerate(text.split("\n"), start=1):
