@@ -72,13 +72,14 @@ _RESERVED_IDS = frozenset({
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
     "remember", "review", "role", "shuffle_answers", "shuffle_questions",
     "time_limit_minutes", "unit_code", "username", "submit", "next", "action",
+    "quiz-status", "right_answers",
     "courses", "units", "requires_attendance", "not-issued", "override_reason", "override-hint",
     # names whose clobbering would matter to any script
     "__proto__", "constructor", "prototype", "document", "window", "self", "top",
     "parent", "opener", "frames", "location", "name",
 })
 _RESERVED_ID_PATTERN = re.compile(
-    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units)-\d+"
+    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units|programme)-\d+"
     r"|.*-(?:error|hint))", re.IGNORECASE)
 _EXTENSIONS = ["extra", "toc", "admonition", "sane_lists"]
 

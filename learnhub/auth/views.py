@@ -18,7 +18,7 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("progress.index"))
+        return redirect(url_for("certificates.home"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -33,7 +33,7 @@ def login():
             if user.must_change_password:
                 flash(_("Please choose your own password before you continue."), "info")
                 return redirect(url_for("auth.change_password_view"))
-            return redirect(safe_next(request.args.get("next"), url_for("progress.index")))
+            return redirect(safe_next(request.args.get("next"), url_for("certificates.home")))
     return render_template("auth/login.html", form=form,
                            demo=current_app.config.get("DEMO_MODE"))
 
@@ -61,7 +61,7 @@ def change_password_view():
             _stay_logged_in()
             session.pop("must_change_password", None)
             flash(_("Your password has been changed. Every other device logged in to your account has been logged out."), "success")
-            return redirect(url_for("progress.index"))
+            return redirect(url_for("certificates.home"))
     return render_template("auth/password.html", form=form)
 
 
