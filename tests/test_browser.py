@@ -3,7 +3,7 @@ committee member sees only their district. CSRF is on, as in production."""
 import pytest
 
 from . import factories
-from .browser import log_in
+from .browser import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +51,7 @@ def test_district_member_sees_only_their_district(site, units, page):
     factories.make_user("official", unit_code="D213-01", full_name="Trần Văn Thành Phố")
     member = factories.make_user("committee", unit_code="217")
     log_in(page, site, member.username)
+    open_menu(page)
     page.locator("nav.menu a[href='/reports/']").click()
     report = page.locator("main table").inner_text()
     assert "Thị trấn Vôi" in report and "Xã Tiên Lục" in report
