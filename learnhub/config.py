@@ -94,6 +94,15 @@ class Config:
     ISSUER_NAME = os.environ.get("LEARNHUB_ISSUER_NAME", "Ban Chỉ đạo ISO tỉnh Bắc Giang")
     ISSUER_URL = os.environ.get("LEARNHUB_ISSUER_URL", "")
     ISSUER_EMAIL = os.environ.get("LEARNHUB_ISSUER_EMAIL", "")
+    # Password-reset links by email: only when a server and a sender are set.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip()
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS, usually port 587
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # TLS from the start, usually port 465
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "").strip()
+    PASSWORD_RESET_SECONDS = 3600
     TESTING = False
 
 
@@ -104,3 +113,4 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = None  # tests name their own database
     SERVER_NAME = None
+    MAIL_SERVER = ""  # tests that send mail start their own capture server
