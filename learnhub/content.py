@@ -72,7 +72,7 @@ _RESERVED_IDS = frozenset({
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
     "remember", "review", "role", "shuffle_answers", "shuffle_questions",
     "time_limit_minutes", "unit_code", "username", "submit", "next", "action",
-    "quiz-status", "right_answers", "menu-toggle", "main-menu", "lesson-actions", "identifier",
+    "quiz-status", "right_answers", "menu-toggle", "main-menu", "lesson-actions", "identifier", "rename-name", "move-target", "merge-target", "change-summary",
     "courses", "units", "requires_attendance", "not-issued", "override_reason", "override-hint",
     # names whose clobbering would matter to any script
     "__proto__", "constructor", "prototype", "document", "window", "self", "top",
