@@ -61,6 +61,15 @@ def test_menu_folds_on_a_phone_and_opens_without_javascript(site, courses, units
         _fits_the_phone(phone)
     finally:
         context.close()
+    wide = _browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    try:
+        desk = wide.new_page()
+        desk.set_default_timeout(10000)
+        log_in(desk, site, official.username)
+        expect(desk.get_by_role("link", name="Học tập của tôi")).to_be_visible()  # no menu button to press
+        expect(desk.locator("label[for=menu-toggle]")).to_be_hidden()
+    finally:
+        wide.close()
 
 
 def test_timer_stays_in_view_and_review_keeps_the_answers_back(site, db, courses, units, page):

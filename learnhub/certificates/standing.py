@@ -58,12 +58,14 @@ def _today(now: datetime) -> date:
     return now.astimezone(VIETNAM_TZ).date()
 
 
-def programme_standings(user: User, now: datetime) -> list[ProgrammeStanding]:
-    """One standing per programme the official is enrolled in, in the programmes' order."""
+def programme_standings(user: User, now: datetime,
+                         progress: list[CourseProgress] | None = None) -> list[ProgrammeStanding]:
+    """One standing per programme the official is enrolled in, nearest deadline first.
+    ``progress``: the official's ``progress_by_course``, if the caller has it already."""
     programmes = sorted(programmes_for(user), key=lambda p: (p.deadline or date.max, p.id))
     if not programmes:
         return []
-    progress = {item.course.id: item for item in progress_by_course(user.id)}
+    progress = {item.course.id: item for item in (progress if progress is not None else progress_by_course(user.id))}
     results: dict[int, QuizResult | None] = {}
     certificates = db.session.scalars(select(Certificate).where(
         Certificate.user_id == user.id, Certificate.programme_id.in_([p.id for p in programmes]))

@@ -106,9 +106,9 @@ def revocations():
 def home():
     """The home page: for an official, what is left before each certificate, then the courses."""
     now = utcnow()
-    standings = programme_standings(current_user, now) if current_user.has_role(Role.OFFICIAL) else []
-    return render_template("certificates/home.html", standings=standings, now=now,
-                           progress=progress_by_course(current_user.id))
+    progress = progress_by_course(current_user.id)
+    standings = programme_standings(current_user, now, progress) if current_user.has_role(Role.OFFICIAL) else []
+    return render_template("certificates/home.html", standings=standings, now=now, progress=progress)
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
