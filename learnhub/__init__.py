@@ -123,7 +123,7 @@ class BoundedIntConverter(IntegerConverter):
 
 _PRIVATE_TYPES = ("application/pdf", "text/csv", "application/zip",
                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-_PRIVATE_BLUEPRINTS = ("admin", "reports")
+_PRIVATE_BLUEPRINTS = ("admin", "units", "reports")
 
 
 def _private(response) -> bool:

@@ -31,7 +31,7 @@ def test_units_page_shows_codes_and_officials_per_unit(client, db, login_as):
     district = text_of(client.get("/admin/units/217"))
     assert "3 cán bộ thuộc đơn vị này" in district
     assert re.search(r"D217-01 Thị trấn Vôi 2 ", district) and re.search(r"D217-02 [^0-9]+ 1 ", district)
-    assert client.get("/admin/units/217").status_code == 200
+    assert client.get("/admin/units/217").headers["Cache-Control"] == "no-store"  # an admin page
     client.post("/logout")
     login_as("trainer")
     assert client.get("/admin/units/").status_code == 403
