@@ -69,10 +69,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .quizzes.views import bp as quizzes_bp
     from .attendance.views import bp as attendance_bp
     from .programmes.views import bp as programmes_bp
+    from .programmes.unit_views import bp as units_bp
     from .certificates.views import bp as certificates_bp
     from .materials.views import bp as materials_bp
     for bp in (auth_bp, catalog_bp, progress_bp, reports_bp, admin_bp, quizzes_bp, attendance_bp,
-               programmes_bp, certificates_bp, materials_bp):
+               programmes_bp, units_bp, certificates_bp, materials_bp):
         app.register_blueprint(bp)
 
     from .urls import external_url
@@ -123,7 +124,7 @@ class BoundedIntConverter(IntegerConverter):
 
 _PRIVATE_TYPES = ("application/pdf", "text/csv", "application/zip",
                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-_PRIVATE_BLUEPRINTS = ("admin", "reports")
+_PRIVATE_BLUEPRINTS = ("admin", "units", "reports")
 
 
 def _private(response) -> bool:

@@ -245,21 +245,33 @@ def _unit(code: str):
     return unit
 
 
+def _reorganise(operation: str, unit, **values):
+    """The same path as the units page: the change, its effect on enrolment, an audit entry."""
+    from .programmes.reorganise import ReorganiseError, apply_change, preview
+
+    try:
+        change = preview(operation, unit, **values)
+        apply_change(change, None)
+    except ReorganiseError as exc:
+        _fail(f"{unit.code}: {exc}")
+    db.session.commit()
+    return change
+
+
+def _enrolment_note(change) -> str:
+    moved = "; ".join(f"{e.programme.code}: +{e.joined} -{e.left}" for e in change.programmes)
+    return f" Enrolment: {moved}." if moved else ""
+
+
 @learnhub_cli.command("rename-unit")
 @click.argument("code")
 @click.argument("name")
 def rename_unit_command(code, name):
     """Rename a unit; its officials and their records stay with it."""
-    from .orgs.services import OrgError, rename_unit
-
     unit = _unit(code)
     old = unit.name
-    try:
-        rename_unit(unit, name)
-    except OrgError as exc:
-        _fail(f"{code}: {exc}")
-    db.session.commit()
-    click.echo(f"Renamed {code}: {old} → {unit.name}.")
+    _reorganise("rename", unit, new_name=name)
+    click.echo(f"Renamed {code}: {old} → {_unit(code).name}.")
 
 
 @learnhub_cli.command("move-unit")
@@ -267,16 +279,11 @@ def rename_unit_command(code, name):
 @click.argument("parent_code")
 def move_unit_command(code, parent_code):
     """Move a unit and everything below it under PARENT_CODE ("-" for the top level)."""
-    from .orgs.services import OrgError, move_unit
-
     unit = _unit(code)
     parent = None if parent_code == "-" else _unit(parent_code)
-    try:
-        move_unit(unit, parent)
-    except OrgError as exc:
-        _fail(f"{code}: {exc}")
-    db.session.commit()
-    click.echo(f"Moved {code} under {parent_code if parent else 'the top level'}.")
+    change = _reorganise("move", unit, target=parent)
+    click.echo(f"Moved {code} under {parent_code if parent else 'the top level'}: "
+               f"{change.officials} officials.{_enrolment_note(change)}")
 
 
 @learnhub_cli.command("merge-units")
@@ -284,27 +291,21 @@ def move_unit_command(code, parent_code):
 @click.argument("target_code")
 def merge_units_command(source_code, target_code):
     """Fold SOURCE into TARGET: its officials and units move, their records stay theirs."""
-    from .admin.services import merge_units
-    from .orgs.services import OrgError
-
     source, target = _unit(source_code), _unit(target_code)
-    try:
-        moved = merge_units(source, target)
-    except OrgError as exc:
-        _fail(f"{source_code}: {exc}")
-    db.session.commit()
-    click.echo(f"Merged {source_code} into {target_code}: {moved} accounts moved; {source_code} kept, inactive.")
+    change = _reorganise("merge", source, target=target)
+    click.echo(f"Merged {source_code} into {target_code}: {change.officials} accounts moved; "
+               f"{source_code} kept, inactive.{_enrolment_note(change)}")
 
 
 @learnhub_cli.command("import-officials")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--confirm", is_flag=True, help="Write the changes (without it: dry run).")
 def import_officials_command(path, confirm):
-    """Import officials from CSV. Without --confirm only checks and reports."""
+    """Import officials from CSV or XLSX. Without --confirm only checks and reports."""
     from .auth.services import AccountError, apply_officials_import, plan_officials_import
 
     try:
-        plan = plan_officials_import(Path(path).read_bytes())
+        plan = plan_officials_import(Path(path).read_bytes(), path)
     except AccountError as exc:
         _fail(f"{path}: {exc}")
     for problem in plan.problems:
@@ -358,6 +359,8 @@ DEMO_ACCOUNTS = [
     ("trainer", "trainer"),
     ("committee", "committee member, whole province"),
     ("committee-lg", "committee member, Lạng Giang district"),
-    ("official", "official, Thị trấn Vôi (Lạng Giang)"),
-    ("official2", "official, Phường Trần Phú (TP Bắc Giang)"),
+    ("official", "official, Thị trấn Vôi (Lạng Giang): part-way, one quiz failed"),
+    ("official2", "official, Phường Trần Phú (TP Bắc Giang): not started"),
+    ("certified", "official, Lạng Giang: finished, holds this year's certificate"),
+    ("revoked", "official, Lạng Giang: finished, certificate revoked"),
 ]

@@ -98,6 +98,15 @@ class Config:
     # Off by default: a per-process memo can show two servers' committees different figures
     # for up to that many seconds. One small server may turn it on (the page says when counted).
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("LEARNHUB_DASHBOARD_CACHE_SECONDS", "0") or 0)
+    # Password-reset links by email: only when a server and a sender are set.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip()
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS, usually port 587
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # TLS from the start, usually port 465
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "").strip()
+    PASSWORD_RESET_SECONDS = 3600
     TESTING = False
 
 
@@ -109,3 +118,4 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = None  # tests name their own database
     SERVER_NAME = None
     DASHBOARD_CACHE_SECONDS = 0  # every request counts afresh; one test turns the memo on
+    MAIL_SERVER = ""  # tests that send mail start their own capture server

@@ -77,13 +77,14 @@ _RESERVED_IDS = frozenset({
     "pass_percent", "password", "phone", "position", "questions_per_attempt",
     "remember", "review", "role", "shuffle_answers", "shuffle_questions",
     "time_limit_minutes", "unit_code", "username", "submit", "next", "action",
+    "quiz-status", "right_answers", "menu-toggle", "main-menu", "lesson-actions", "identifier", "rename-name", "move-target", "merge-target", "change-summary",
     "courses", "units", "requires_attendance", "not-issued", "override_reason", "override-hint",
     # names whose clobbering would matter to any script
     "__proto__", "constructor", "prototype", "document", "window", "self", "top",
     "parent", "opener", "frames", "location", "name",
 })
 _RESERVED_ID_PATTERN = re.compile(
-    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units|all-present|line|pick)-\d+"
+    r"(?:slot-\d+|q\d+(?:-input|-m\d+|-shown)?|(?:comment|note|official|percent|reason|status|courses|units|all-present|line|pick|programme)-\d+"
     r"|table-(?:completion|lagging|sessions|weekly|officials|weak-\d+|\d+)"
     r"|chart-(?:certified|weekly|sessions)(?:-title|-desc|-dots|-hatch|-cross)?"
     r"|.*-(?:error|hint)|materials-.*)", re.IGNORECASE)

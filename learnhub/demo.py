@@ -1,7 +1,14 @@
-"""Demo data for `make run`: Bắc Giang's units, the demo accounts and some progress."""
+"""Demo data for `make run`: Bắc Giang's units, the demo accounts and some progress.
+
+The story, in dates that agree: this year's programme ("Tập huấn ISO <year> — cấp xã") was
+set up two weeks before the Lạng Giang conference, held about a month ago; its deadline is
+the end of the year. Since then ``certified`` has finished and holds a certificate,
+``revoked`` had one revoked, ``official`` is part-way (one course read, the quiz failed once)
+and ``official2`` has not started.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -9,7 +16,9 @@ from werkzeug.security import generate_password_hash
 
 from .attendance.services import create_session, mark
 from .auth.models import Role, User
+from .certificates.models import Certificate
 from .certificates.services import active_certificate, revoke
+from .config import VIETNAM_TZ
 from .catalog.models import Lesson
 from .catalog.services import active_courses, mark_lesson_done
 from .extensions import db
@@ -18,7 +27,7 @@ from .orgs.models import OrgUnit
 from .orgs.services import load_units_csv
 from .programmes.models import TrainingProgramme
 from .programmes.services import create_programme
-from .quizzes.attempts import finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
+from .quizzes.attempts import attempts_of, finish_attempt, grade_essay, quiz_for, save_answers, start_attempt
 from .quizzes.autofill import answer_form
 
 _POSITIONS = [
@@ -61,6 +70,10 @@ def seed_demo(password: str, units_csv: str) -> str:
                  "Công chức Văn phòng - thống kê", password, existing)
     _ensure_user("official2", "Trần Văn Long", Role.OFFICIAL.value, units["D213-01"],
                  "Công chức Tư pháp - hộ tịch", password, existing)
+    _ensure_user("certified", "Lương Thị Thu", Role.OFFICIAL.value, units["D217-02"],
+                 "Công chức Văn phòng - thống kê", password, existing)
+    _ensure_user("revoked", "Hà Văn Tùng", Role.OFFICIAL.value, units["D217-03"],
+                 "Công chức Địa chính - xây dựng", password, existing)
     communes = [u for u in units.values() if u.level == "commune"]
     communes.sort(key=lambda u: u.code)
     n = 0
@@ -87,11 +100,31 @@ def seed_demo(password: str, units_csv: str) -> str:
             f"{created} accounts created, {len(existing)} in all.")
 
 
-def seed_programme_demo() -> str:
-    """A programme, a past conference in Lạng Giang with attendance, officials part-way,
-    some certified and one certificate revoked. Runs once; later runs leave it as it is."""
-    if db.session.scalar(select(TrainingProgramme.id).where(TrainingProgramme.code == "iso-2021-cap-xa")):
-        return "Demo programme already present."
+def demo_programme_code(today: date) -> str:
+    return f"iso-{today.year}-cap-xa"
+
+
+def _demo_dates(now: datetime) -> tuple[datetime, datetime, date]:
+    """(programme set up, conference start, deadline): the conference about a month ago but
+    in this year (Vietnam time), the programme set up up to two weeks before it, the deadline
+    on 31 December. In that order, and the conference already over."""
+    local = now.astimezone(VIETNAM_TZ)
+    new_year = datetime(local.year, 1, 1, tzinfo=VIETNAM_TZ)
+    day = max((local - timedelta(days=30)).date(), new_year.date())
+    start = datetime(day.year, day.month, day.day, 8, 0, tzinfo=VIETNAM_TZ)
+    start = min(start, local - timedelta(hours=8))  # the first hours of 1 January: yesterday's evening
+    created = min(max(start - timedelta(days=14), new_year), start)
+    return created.astimezone(timezone.utc), start.astimezone(timezone.utc), date(local.year, 12, 31)
+
+
+def seed_programme_demo(now: datetime | None = None) -> str:
+    """This year's programme, a past conference in Lạng Giang with attendance, officials
+    part-way, certified and revoked accounts. Runs once a year; later runs leave it as it is."""
+    now = now or utcnow()
+    created_at, start, deadline = _demo_dates(now)
+    code = demo_programme_code(deadline)
+    if db.session.scalar(select(TrainingProgramme.id).where(TrainingProgramme.code == code)):
+        return f"Demo programme {code} already present."
     courses = active_courses()
     if not courses:
         return "No courses synced: demo programme skipped."
@@ -99,49 +132,71 @@ def seed_programme_demo() -> str:
     users = {u.username: u for u in db.session.scalars(select(User))}
     trainer, admin = users["trainer"], users["admin"]
     programme = create_programme(
-        code="iso-2021-cap-xa", title="Tập huấn ISO 2021 — cấp xã",
+        code=code, title=f"Tập huấn ISO {deadline.year} — cấp xã",
         description="Áp dụng, duy trì và cải tiến HTQLCL theo TCVN ISO 9001:2015 tại UBND cấp xã.",
-        courses=courses, target_units=[units["24"]], requires_attendance=True, deadline=None,
+        courses=courses, target_units=[units["24"]], requires_attendance=True, deadline=deadline,
         validity_months=36, issuer_name="Ban Chỉ đạo ISO tỉnh Bắc Giang", by=trainer)
-    start = (utcnow() - timedelta(days=30)).replace(hour=1, minute=30, second=0, microsecond=0)
+    programme.created_at = created_at
     session = create_session(programme, title="Hội nghị tập huấn ISO huyện Lạng Giang", unit=units["217"],
                              venue="Hội trường UBND huyện Lạng Giang", starts_at=start,
                              ends_at=start + timedelta(hours=7), trainer=trainer)
+    named = {"certified", "revoked", "official"}
     officials = sorted((u for u in users.values() if u.role == Role.OFFICIAL.value and u.unit
                         and u.unit.path.startswith(units["217"].path)), key=lambda u: u.username)
     statuses = ["present", "present", "late", "present", "excused", "absent"]
-    for i, official in enumerate(officials):
+    for i, official in enumerate(o for o in officials if o.username not in named):
         mark(session, official, statuses[i % len(statuses)], by=trainer, source="roll_call")
+    for username in sorted(named):
+        mark(session, users[username], "present", by=trainer, source="roll_call")
+
+    def take_quiz(official, course, wrong=False, seed=None):
+        quiz = quiz_for(course)
+        if quiz is None:
+            return
+        attempt = start_attempt(official.id, quiz, seed=seed if seed is not None else official.id)
+        save_answers(attempt, answer_form(attempt, wrong=wrong))
+        finish_attempt(attempt)
+        for answer in attempt.answers:
+            if answer.needs_grading:
+                grade_essay(answer, 0.0 if wrong else 1.0, "Chưa đạt yêu cầu." if wrong else "Đạt yêu cầu.",
+                            trainer.id)
 
     def finish_everything(official):
         for course in courses:
             for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id,
                                                                   Lesson.retired_at.is_(None))):
                 mark_lesson_done(official.id, lesson)
-            quiz = quiz_for(course)
-            if quiz is not None:
-                attempt = start_attempt(official.id, quiz, seed=official.id)
-                save_answers(attempt, answer_form(attempt))
-                finish_attempt(attempt)
-                for answer in attempt.answers:
-                    if answer.needs_grading:
-                        grade_essay(answer, 1.0, "Đạt yêu cầu.", trainer.id)
+            take_quiz(official, course)
 
-    certified = [o for i, o in enumerate(officials) if statuses[i % len(statuses)] in ("present", "late")][:4]
-    for official in certified:
+    # Two officials of the roll call, plus the named ``certified`` and ``revoked`` accounts, finish.
+    present = [o for i, o in enumerate(o for o in officials if o.username not in named)
+               if statuses[i % len(statuses)] in ("present", "late")][:2]
+    for official in present + [users["certified"], users["revoked"]]:
         finish_everything(official)
-    revoked = 0
-    if certified:
-        cert = active_certificate(certified[-1].id, programme.id)
-        if cert is not None:
-            revoke(cert, admin, "Cấp nhầm: cán bộ đã chuyển công tác trước hội nghị (dữ liệu minh họa).")
-            revoked = 1
+    cert = active_certificate(users["revoked"].id, programme.id)
+    if cert is not None:
+        revoke(cert, admin, "Cấp nhầm: hồ sơ điểm danh ghi sai người, cần xác minh lại (dữ liệu minh họa).")
+    # ``official`` is part-way: the first course read through, its quiz failed once; the second begun.
+    hoa = users["official"]
+    for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == courses[0].id,
+                                                          Lesson.retired_at.is_(None))):
+        mark_lesson_done(hoa.id, lesson)
+    if quiz_for(courses[0]) is not None and not attempts_of(hoa.id, quiz_for(courses[0])):
+        take_quiz(hoa, courses[0], wrong=True)
+    if len(courses) > 1:
+        for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == courses[1].id,
+                                                              Lesson.retired_at.is_(None))
+                                         .order_by(Lesson.position).limit(2)):
+            mark_lesson_done(hoa.id, lesson)
+    db.session.flush()
+    certified = db.session.scalars(select(User.username).join(Certificate, Certificate.user_id == User.id).where(
+        Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None)).order_by(User.username)).all()
+    example = active_certificate(users["certified"].id, programme.id)
     quiz_takers = _seed_quiz_practice(users, units, courses[0], trainer)
-    count = sum(1 for o in certified if active_certificate(o.id, programme.id))
-    codes = [active_certificate(o.id, programme.id).code for o in certified if active_certificate(o.id, programme.id)]
-    return (f"Demo programme: 1 session with {len(officials)} attendance marks, {count} certified, "
-            f"{revoked} revoked, {quiz_takers} officials elsewhere tried the first quiz. "
-            f"Example certificate: {codes[0] if codes else '—'}")
+    return (f"Demo programme {code}: conference on {start.astimezone(VIETNAM_TZ):%d/%m/%Y}, deadline "
+            f"{deadline:%d/%m/%Y}; {len(officials)} attendance marks; certified: {', '.join(certified) or '—'}; "
+            f"revoked: revoked; {quiz_takers} officials elsewhere tried the first quiz. "
+            f"Example certificate: {example.code if example else '—'}")
 
 
 def _mixed_form(attempt, wrong_slots: set[int]) -> MultiDict:

@@ -4,9 +4,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, make_response, redirect, request, url_for
-from flask_babel import format_date, format_datetime, get_locale, refresh
+from flask_babel import format_date as _babel_date
+from flask_babel import get_locale, refresh
 
 from .extensions import babel
+from .formatting import format_date, format_datetime, format_number, format_percent
 
 LANG_COOKIE = "lang"
 
@@ -43,26 +45,24 @@ def init_i18n(app: Flask) -> None:
 
     @app.get("/lang/<code>")
     def set_language(code: str):
-        target = safe_next(request.args.get("next"), url_for("progress.index"))
+        target = safe_next(request.args.get("next"), url_for("certificates.home"))
         response = make_response(redirect(target))
         if code in app.config["LANGUAGES"]:
             response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                                 httponly=True, secure=app.config["SESSION_COOKIE_SECURE"])
         return response
 
+    # Every date, time and number on a page goes through learnhub.formatting.
     @app.template_filter("date")
-    def _date(value, fmt: str = "short"):
+    def _date(value, fmt: str | None = None):
         if value is None:
             return ""
-        return format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi" and fmt == "short" else fmt)
+        # An explicit pattern is for documents in one fixed language (the bilingual certificate).
+        return _babel_date(value, fmt) if fmt else format_date(value)
 
-    @app.template_filter("datetime")
-    def _datetime(value, fmt: str = "short"):
-        if value is None:
-            return ""
-        if str(get_locale()) == "vi" and fmt == "short":
-            return format_datetime(value, "HH:mm dd/MM/yyyy")
-        return format_datetime(value, fmt)
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_percent, "percent")
 
     @app.context_processor
     def _locale_context():

@@ -23,3 +23,10 @@ def fill(page, pairs):
             field.select_option(value)
         else:
             field.fill(value)
+
+
+def open_menu(page):
+    """On a phone the main menu is folded behind "Menu": open it as a person would."""
+    button = page.locator("label[for=menu-toggle]")
+    if button.is_visible() and not page.locator("#menu-toggle").is_checked():
+        button.click()

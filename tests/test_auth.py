@@ -128,11 +128,11 @@ def test_admin_creates_and_deactivates_an_account(client, db, login_as):
     duplicate = client.post("/admin/users/new", data={
         "username": "nguyenvana", "full_name": "B", "role": "official", "unit_code": "D217-02", "password": ""})
     assert "đã có người dùng" in duplicate.get_data(as_text=True)
-    client.post(f"/admin/users/{user.id}/active", data={"active": "0"})
+    client.post(f"/admin/users/{user.id}/active", data={"active": "0", "confirmed": "1"})
     db.session.expire_all()
     assert db.session.get(User, user.id).is_active is False
     assert db.session.get(User, user.id).deactivated_by_id == admin.id
-    own = client.post(f"/admin/users/{admin.id}/active", data={"active": "0"}, follow_redirects=True)
+    own = client.post(f"/admin/users/{admin.id}/active", data={"active": "0", "confirmed": "1"}, follow_redirects=True)
     assert "Bạn không thể khóa tài khoản của chính mình" in own.get_data(as_text=True)
 
 

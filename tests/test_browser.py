@@ -8,7 +8,7 @@ from learnhub.materials.sync import sync_content
 from learnhub.programmes.services import create_programme
 
 from . import factories
-from .browser import log_in
+from .browser import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +60,7 @@ def test_district_member_sees_only_their_district(site, units, page):
                      validity_months=0, issuer_name="BCĐ", by=None)
     _db.session.commit()
     log_in(page, site, member.username)
+    open_menu(page)
     page.locator("nav.menu a[href='/reports/']").click()
     report = page.locator("main table").first.inner_text()
     assert "Thị trấn Vôi" in report and "Xã Tiên Lục" in report

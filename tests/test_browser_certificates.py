@@ -13,7 +13,7 @@ from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.models import Question, QuizAttempt
 
 from . import factories
-from .browser import fill, log_in
+from .browser import fill, log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +58,7 @@ def test_trainer_takes_roll_on_a_phone(site, db, page):
 def test_official_checks_in_with_the_code(site, db, page):
     official = factories.make_user("official", unit_code="D217-02", full_name="Trần Văn Kép")
     log_in(page, site["url"], official.username)
+    open_menu(page)
     page.locator("nav.menu a", has_text="Điểm danh").click()
     page.fill("#code", site["session"].checkin_code.lower())
     with page.expect_navigation():
@@ -91,6 +92,7 @@ def test_official_completes_everything_and_gets_the_certificate(site, db, page):
         page.locator("#submit-attempt").click()
     result = page.locator("#result").inner_text()
     assert "Đạt" in result and "Chưa" not in result, result
+    open_menu(page)
     page.locator("nav.menu a", has_text="Chứng nhận").click()
     card = page.locator(".card", has_text="Tập huấn ISO 2021")
     assert "Còn hiệu lực" in card.inner_text()

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from . import factories
 from .materials_helpers import course_zip
-from .test_browser import log_in
+from .browser import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,7 @@ def test_trainer_publishes_edits_and_rolls_back_official_follows(site, page, _br
     zipped.write_bytes(course_zip())
 
     log_in(page, site, trainer.username)
+    open_menu(page)
     page.get_by_role("link", name="Học liệu").click()
     expect(page.locator("h1")).to_have_text("Học liệu")
     page.set_input_files("#materials-upload-file", str(zipped))

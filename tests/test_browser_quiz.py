@@ -61,10 +61,15 @@ def test_quiz_survives_reload_and_return_then_review(site, db, page):
     assert "/review" in page.url
     assert page.locator("#result").is_visible()
     assert page.locator("section.question.review").count() == 6
-    assert page.locator(".right-answer").count() >= 5
     # No answer key was ever sent before submission: the attempt page had no fractions.
     db.session.expire_all()
-    assert db.session.get(QuizAttempt, attempt.id).state in ("graded", "needs_grading")
+    finished = db.session.get(QuizAttempt, attempt.id)
+    assert finished.state in ("graded", "needs_grading")
+    # The right answers show once the quiz is passed; an essay waiting for its mark holds them back.
+    if finished.passed:
+        assert page.locator(".right-answer").count() >= 5
+    else:
+        assert page.locator(".right-answer").count() == 0
 
 
 def test_answers_given_offline_survive_a_closed_tab(site, db, page):

@@ -107,7 +107,7 @@ def test_unit_commands_rename_move_merge_and_refuse_bad_input(app, db, units):
     result = runner.invoke(args=["learnhub", "rename-unit", "D217-03", "Xã Tân Dĩnh mới"])
     assert result.exit_code == 0 and "Xã Tân Dĩnh mới" in result.output
     result = runner.invoke(args=["learnhub", "move-unit", "217", "D217-01"])
-    assert result.exit_code == 1 and "cannot be moved under itself" in result.output
+    assert result.exit_code == 1 and "Không thể chuyển một đơn vị vào dưới chính nó" in result.output
     assert runner.invoke(args=["learnhub", "move-unit", "D217-03", "218"]).exit_code == 0
     result = runner.invoke(args=["learnhub", "merge-units", "D217-03", "D218-02"])
     assert result.exit_code == 0 and "1 accounts moved" in result.output

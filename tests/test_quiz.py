@@ -199,7 +199,7 @@ def test_review_after_pass_hides_answers_until_passed(client, db, quiz, login_as
     attempt = db.session.scalar(select(QuizAttempt))
     page = client.post(f"/quiz/attempts/{attempt.id}/submit", data=right_form(attempt, wrong=True),
                        follow_redirects=True).get_data(as_text=True)
-    assert 'class="right-answer"' not in page and "Đáp án đúng sẽ hiện khi bạn đạt" in page
+    assert 'class="right-answer"' not in page and "Nhận xét và đáp án đúng sẽ hiện khi bạn đạt" in page
 
 
 def test_essay_is_graded_by_a_trainer(client, db, quiz, login_as):

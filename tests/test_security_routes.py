@@ -97,6 +97,7 @@ SELF_CHECKED: dict[str, str] = {
 
 # Rules with an id-like argument that anyone may open, whoever owns the object.
 PUBLIC: dict[str, str] = {
+    "auth.reset_password_view": "a password-reset link: whoever holds its signed, single-use token, as intended",
     "materials.edit_question": "a question's place in a course's bank: course material, edited by any trainer "
                                "of the province, owned by no one (only staff reach the route at all)",
     "certificates.verify": "certificate check by its unguessable code: what a verify link is for",
@@ -226,7 +227,8 @@ PLAIN = {
     "lesson_slug": lambda w, s: w.lesson,
     "fmt": lambda w, s: "csv",
     "filename": lambda w, s: "app.css",
-    "number": lambda w, s: 1,  # a question's place in the course's bank: course material, nobody's
+    "number": lambda w, s: 1,
+    "token": lambda w, s: _reset_token(s.user_id),  # a question's place in the course's bank: course material, nobody's
 }
 
 # <name> too: the segment before it says what it names.
@@ -246,7 +248,21 @@ ARGUMENTS = {
 }
 
 # <code> means different things; the path segment before it says which.
+def _unit_code(unit_id: int) -> str:
+    from learnhub.extensions import db
+    from learnhub.orgs.models import OrgUnit
+    return db.session.get(OrgUnit, unit_id).code
+
+
+def _reset_token(user_id: int) -> str:
+    from learnhub.auth.models import User
+    from learnhub.auth.reset import reset_token
+    from learnhub.extensions import db
+    return reset_token(db.session.get(User, user_id))
+
+
 CODES = {
+    "units": lambda w, s: _unit_code(s.unit_id),
     "programmes": lambda w, s: s.programme,
     "certificates": lambda w, s: s.certificate,
     "assertions": lambda w, s: s.certificate,
@@ -304,6 +320,7 @@ def build_url(rule, values: dict) -> str:
 # Default: the administrator. A learner's own actions need the learner; None logs in nobody.
 ACTORS = {
     "auth.login": None,
+    "auth.reset_password_view": None,
     "auth.change_password_view": "official",
     "auth.end_sessions": "official",
     "quizzes.start": "official",
@@ -330,7 +347,11 @@ PAYLOADS = {
     "auth.end_sessions": lambda db, w, s: {},
     "admin.new_user": lambda db, w, s: {"username": "tai-khoan-moi", "full_name": "Tài Khoản Mới", "role": "official",
                                         "unit_code": "D217-03", "password": "mat-khau-moi-2026"},
-    "admin.toggle_active": lambda db, w, s: {"active": "0"},
+    "admin.toggle_active": lambda db, w, s: {"active": "0", "confirmed": "1"},
+    "admin.reset_user_password": lambda db, w, s: {"confirmed": "1"},
+    "units.preview_change": lambda db, w, s: {"operation": "rename", "name": "Tên đơn vị thử"},
+    "units.apply": lambda db, w, s: {"operation": "rename", "name": "Tên đơn vị thử"},
+    "auth.reset_password_view": lambda db, w, s: {"new": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"},
     "admin.import_officials": lambda db, w, s: {"file": _csv(
         "full_name,username,unit_code\nNgười Nhập Mới,nguoi-nhap-moi,D217-03\n", "canbo.csv")},
     "programmes.new": lambda db, w, s: {
@@ -368,7 +389,7 @@ EFFECTS = {
     "admin.new_user": "db", "admin.toggle_active": "db", "admin.reset_user_password": "db",
     "admin.import_officials": "db", "admin.confirm_import": "db",
     "programmes.new": "db", "programmes.new_session": "db", "attendance.take_roll": "db",
-    "attendance.all_present": "db",
+    "attendance.all_present": "db", "units.apply": "db", "auth.reset_password_view": "db",
     "attendance.import_sheet": "db", "attendance.check_in_view": "db",
     "catalog.lesson_done": "db", "certificates.issue_batch": "db", "certificates.revoke_view": "db",
     "quizzes.save": "db", "quizzes.submit": "db", "quizzes.grade": "db", "quizzes.settings": "db",

@@ -80,9 +80,9 @@ def test_every_way_of_ending_sessions_ends_the_remember_cookie_too(app, client, 
         admin_client = app.test_client()
         _log_in(admin_client, admin)
         if how == "admin_reset":
-            assert admin_client.post(f"/admin/users/{user.id}/reset-password").status_code == 200
+            assert admin_client.post(f"/admin/users/{user.id}/reset-password", data={"confirmed": "1"}).status_code == 200
         else:
-            admin_client.post(f"/admin/users/{user.id}/active", data={"active": "0"})
+            admin_client.post(f"/admin/users/{user.id}/active", data={"active": "0", "confirmed": "1"})
         assert not _logged_in(client)
     assert not _logged_in(thief)
     assert not _logged_in(session_thief)
@@ -201,7 +201,7 @@ def test_private_pages_and_files_are_not_cached(client, db, login_as):
     admin = login_as("admin")
     official = factories.make_user("official")
     assert client.get("/admin/users").headers["Cache-Control"] == "no-store"
-    assert client.post(f"/admin/users/{official.id}/reset-password").headers["Cache-Control"] == "no-store"
+    assert client.post(f"/admin/users/{official.id}/reset-password", data={"confirmed": "1"}).headers["Cache-Control"] == "no-store"
     assert client.get("/reports/completion.csv").headers["Cache-Control"] == "no-store"
     assert client.get("/login").headers["Cache-Control"] == "no-store"
     assert admin is not None

@@ -98,8 +98,8 @@ def test_imports_resets_and_deactivation_are_logged(client, db, login_as):
     batch = db.session.scalar(select(ImportBatch))
     client.post(f"/admin/import/{batch.id}/confirm")
     imported = db.session.scalar(select(User).where(User.username == "cb-nhap"))
-    client.post(f"/admin/users/{imported.id}/reset-password")
-    client.post(f"/admin/users/{imported.id}/active", data={"active": "0"})
+    client.post(f"/admin/users/{imported.id}/reset-password", data={"confirmed": "1"})
+    client.post(f"/admin/users/{imported.id}/active", data={"active": "0", "confirmed": "1"})
     logged = {e.action: e for e in db.session.scalars(select(AuditEntry))}
     assert logged["officials.import"].actor_id == admin.id and logged["officials.import"].data["created"] == ["cb-nhap"]
     for action in ("account.password_reset", "account.deactivate"):

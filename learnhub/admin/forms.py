@@ -26,6 +26,15 @@ class UserForm(Form):
 
 
 class ImportForm(Form):
-    file = FileField(_l("CSV file"), validators=[
-        FileRequired(_l("Choose a CSV file.")),
-        FileAllowed(["csv", "txt"], _l("The file must be a .csv file."))])
+    file = FileField(_l("CSV or XLSX file"), validators=[
+        FileRequired(_l("Choose a CSV or XLSX file.")),
+        FileAllowed(["csv", "txt", "xlsx"], _l("The file must be .csv or .xlsx."))])
+
+
+class EditUserForm(Form):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=200)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    unit_code = SelectField(_l("Unit"), choices=[], validate_choice=False)
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(_l("This email address is not valid.")), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])

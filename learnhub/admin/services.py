@@ -39,7 +39,7 @@ def discard_unconfirmed_uploads(now: datetime | None = None) -> int:
 
 def stage_officials_import(data: bytes, filename: str, by: User):
     """Check the file (dry run) and keep it for confirmation; returns (batch, plan)."""
-    plan = plan_officials_import(data)
+    plan = plan_officials_import(data, filename)
     batch = stage_upload("officials", filename, data, by,
                          {"create": plan.count("create"), "update": plan.count("update"),
                           "unchanged": plan.count("unchanged"), "problems": len(plan.problems)})
@@ -54,7 +54,7 @@ def confirm_officials_import(batch_id: int, by: User):
         raise AccountError(_l("This import does not exist."))
     if batch.applied_at is not None:
         raise AccountError(_l("This file has already been imported."))
-    plan = plan_officials_import(batch.content)
+    plan = plan_officials_import(batch.content, batch.filename)
     if plan.problems:
         raise AccountError(_l("The data changed since the check: %(n)d rows now have problems. Upload the file again.", n=len(plan.problems)))
     created = apply_officials_import(plan, by)
@@ -62,6 +62,35 @@ def confirm_officials_import(batch_id: int, by: User):
     batch.summary = {"create": len(created), "update": plan.count("update"),
                      "unchanged": plan.count("unchanged"), "problems": 0}
     return plan, created
+
+
+def update_account(user: User, *, full_name: str, role: str, unit: OrgUnit | None, position: str,
+                   email: str, phone: str, by: User) -> dict:
+    """An administrator corrects an account. Returns {field: [old, new]} of what changed,
+    written to the audit log; nothing else an official holds (attempts, certificates) changes."""
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise AccountError(_l("The full name is required."), "full_name")
+    if role not in {r.value for r in Role}:
+        raise AccountError(_l("Unknown role."), "role")
+    if role in (Role.OFFICIAL.value, Role.COMMITTEE.value) and unit is None:
+        raise AccountError(_l("Officials and committee members must belong to a unit."), "unit_code")
+    if user.id == by.id and role != user.role:
+        raise AccountError(_l("You cannot change your own role."), "role")
+    wanted = {"full_name": full_name, "role": role, "position": (position or "").strip(),
+              "email": (email or "").strip(), "phone": (phone or "").strip()}
+    changed = {}
+    for attr, value in wanted.items():
+        if getattr(user, attr) != value:
+            changed[attr] = [getattr(user, attr), value]
+            setattr(user, attr, value)
+    if user.unit_id != (unit.id if unit else None):
+        changed["unit"] = [user.unit.code if user.unit else None, unit.code if unit else None]
+        user.unit = unit
+    if changed:
+        db.session.flush()
+        record("account.update", "user", user.id, actor_id=by.id, subject_id=user.id, data={"changed": changed})
+    return changed
 
 
 def merge_units(source: OrgUnit, target: OrgUnit) -> int:

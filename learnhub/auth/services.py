@@ -20,7 +20,7 @@ from ..audit.services import record
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
-from ..spreadsheets import csv_reader
+from ..spreadsheets import SpreadsheetError, csv_reader, read_table
 from ..sql import insert_ignoring_duplicates
 from .models import TEMPORARY_HASH_PREFIX, LoginThrottle, Role, User
 
@@ -236,13 +236,28 @@ def _decode_upload(data: bytes) -> str:
         raise AccountError(_l("Line %(line)d is not UTF-8 text. In Excel, save the file as “CSV UTF-8”.", line=line)) from None
 
 
-def plan_officials_import(data: bytes) -> ImportPlan:
-    """Check every row and decide what importing would do. Writes nothing."""
+def _upload_rows(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line, values) of an uploaded CSV or XLSX file."""
+    if (filename or "").lower().endswith(".xlsx"):
+        try:
+            rows = [(n, cells) for n, cells in read_table(data, filename, max_rows=MAX_IMPORT_ROWS + 2) if any(cells)]
+        except SpreadsheetError as exc:
+            raise AccountError(str(exc)) from None
+        if not rows:
+            raise AccountError(_l("The file is empty."))
+        return rows[0][1], rows[1:]
     text = _decode_upload(data)
     if not text.strip():
         raise AccountError(_l("The file is empty."))
     reader = csv_reader(text)
-    header = [h.strip().lower() for h in next(reader)]
+    header = next(reader)
+    return header, [(reader.line_num, values) for values in reader]
+
+
+def plan_officials_import(data: bytes, filename: str = "") -> ImportPlan:
+    """Check every row of a CSV or XLSX file and decide what importing would do. Writes nothing."""
+    header_cells, records = _upload_rows(data, filename)
+    header = [h.strip().lower() for h in header_cells]
     index: dict[str, int] = {}
     for key, names in _COLUMNS.items():
         for i, h in enumerate(header):
@@ -256,8 +271,7 @@ def plan_officials_import(data: bytes) -> ImportPlan:
     rows: list[ImportRow] = []
     problems: list[ImportProblem] = []
     seen: dict[str, int] = {}
-    for values in reader:
-        line = reader.line_num
+    for line, values in records:
         if not any(v.strip() for v in values):
             continue
         if len(rows) + len(problems) >= MAX_IMPORT_ROWS:

@@ -37,7 +37,8 @@ def lesson_done(slug: str, lesson_slug: str):
     index = next(i for i, row in enumerate(outline) if row[0] == lesson.id)
     if request.form.get("then") == "next" and index + 1 < len(outline):
         return redirect(url_for("catalog.lesson", slug=course.slug, lesson_slug=outline[index + 1][1]))
-    return redirect(url_for("catalog.lesson", slug=course.slug, lesson_slug=lesson.slug))
+    # Back to the buttons the reader pressed, at the end of the lesson, not to the top.
+    return redirect(url_for("catalog.lesson", slug=course.slug, lesson_slug=lesson.slug, _anchor="lesson-actions"))
 
 
 @bp.get("/glossary")

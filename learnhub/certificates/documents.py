@@ -62,7 +62,7 @@ def issuer_email() -> str:
     config = current_app.config
     if config.get("ISSUER_EMAIL"):
         return config["ISSUER_EMAIL"].strip()
-    host = urlsplit(config.get("ISSUER_URL") or external_url("progress.index")).hostname or "localhost"
+    host = urlsplit(config.get("ISSUER_URL") or external_url("certificates.home")).hostname or "localhost"
     return f"contact@{host}"
 
 
@@ -70,7 +70,7 @@ def issuer_json() -> dict:
     config = current_app.config
     return {"@context": OB_CONTEXT, "type": "Issuer", "id": external_url("certificates.issuer"),
             "name": config["ISSUER_NAME"],
-            "url": config.get("ISSUER_URL") or external_url("progress.index"),
+            "url": config.get("ISSUER_URL") or external_url("certificates.home"),
             "email": issuer_email(),
             "revocationList": external_url("certificates.revocations")}
 

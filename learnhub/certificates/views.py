@@ -12,9 +12,10 @@ from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..programmes.models import TrainingProgramme
 from ..programmes.services import enrolled_officials, programme_by_code
-from ..progress.rules import eligibility
+from ..progress.rules import eligibility, progress_by_course
 from . import documents
 from .models import Certificate
+from .standing import programme_standings
 from .services import (
     CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, issue_by_hand, revoke,
     training_record,
@@ -99,6 +100,16 @@ def revocations():
 
 
 # --- holders and staff ----------------------------------------------------
+
+@bp.get("/")
+@login_required
+def home():
+    """The home page: for an official, what is left before each certificate, then the courses."""
+    now = utcnow()
+    progress = progress_by_course(current_user.id)
+    standings = programme_standings(current_user, now, progress) if current_user.has_role(Role.OFFICIAL) else []
+    return render_template("certificates/home.html", standings=standings, now=now, progress=progress)
+
 
 def _pdf_response(data: bytes, filename: str) -> Response:
     return Response(data, mimetype="application/pdf",

@@ -10,7 +10,7 @@ from .rules import progress_by_course
 bp = Blueprint("progress", __name__)
 
 
-@bp.get("/")
+@bp.get("/courses")
 @login_required
 def index():
     return render_template("progress/index.html", progress=progress_by_course(current_user.id))
@@ -20,12 +20,15 @@ def index():
 @login_required
 def my_training():
     progress = progress_by_course(current_user.id)
-    remaining = {}
+    remaining, quizzes = {}, {}
     for item in progress:
         if not item.complete:
             done = done_lesson_ids(current_user.id, item.course.id)
             remaining[item.course.id] = [row for row in lesson_outline(item.course) if row[0] not in done]
-    return render_template("progress/my.html", progress=progress, remaining=remaining)
+            quiz = quiz_for(item.course) if item.has_quiz else None
+            if quiz is not None:
+                quizzes[item.course.id] = quiz_result(current_user.id, quiz)
+    return render_template("progress/my.html", progress=progress, remaining=remaining, quizzes=quizzes)
 
 
 @bp.get("/courses/<slug>")

@@ -42,7 +42,8 @@ def sync_quiz(course: Course, spec: QuizSpec, report) -> None:
     quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
     settings = {k: getattr(spec, k) for k in (
         "bank", "questions_per_attempt", "per_category", "shuffle_questions", "shuffle_answers",
-        "time_limit_minutes", "max_attempts", "pass_percent", "grading", "review")}
+        "time_limit_minutes", "max_attempts", "pass_percent", "grading", "review",
+        "right_answers")}
     if quiz is None:
         quiz = Quiz(course_id=course.id, **settings)
         db.session.add(quiz)

@@ -15,6 +15,7 @@ from .gift import GiftError, Question, parse_gift
 
 GRADING = ("highest", "last")
 REVIEW = ("after_attempt", "after_pass")
+RIGHT_ANSWERS = ("after_close", "after_attempt")
 
 
 @dataclass
@@ -31,6 +32,7 @@ class QuizSpec:
     pass_percent: float = 70.0
     grading: str = "highest"
     review: str = "after_attempt"
+    right_answers: str = "after_close"
 
 
 def _gradable(questions: list[Question]) -> list[Question]:
@@ -90,7 +92,8 @@ def load_quiz(course_slug: str, settings: dict, course_file: str, banks: Path | 
         return value
 
     known = {"bank", "questions_per_attempt", "per_category", "shuffle_questions", "shuffle_answers",
-             "time_limit_minutes", "max_attempts", "pass_percent", "grading", "review"}
+             "time_limit_minutes", "max_attempts", "pass_percent", "grading", "review",
+             "right_answers"}
     for key in settings:
         if key not in known:
             problem(N_("quiz: unknown setting '%(key)s'"), key=key)
@@ -107,6 +110,7 @@ def load_quiz(course_slug: str, settings: dict, course_file: str, banks: Path | 
     spec.pass_percent = float(pass_percent)
     spec.grading = choice("grading", GRADING)
     spec.review = choice("review", REVIEW)
+    spec.right_answers = choice("right_answers", RIGHT_ANSWERS)
 
     gradable = _gradable(questions)
     per_category = settings.get("per_category") or {}

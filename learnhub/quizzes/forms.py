@@ -18,8 +18,11 @@ class QuizSettingsForm(Form):
         InputRequired(_l("Enter a number.")), NumberRange(0, 100, _l("From 0 to 100."))])
     grading = SelectField(_l("Grade kept"), choices=[
         ("highest", _l("Highest attempt")), ("last", _l("Last attempt"))])
-    review = SelectField(_l("Show the correct answers"), choices=[
+    review = SelectField(_l("Show which answers were right or wrong, with the feedback"), choices=[
         ("after_attempt", _l("After each attempt")), ("after_pass", _l("Only once the quiz is passed"))])
+    right_answers = SelectField(_l("Show the correct answers"), choices=[
+        ("after_close", _l("Once the quiz is passed or no attempt is left")),
+        ("after_attempt", _l("After each attempt (practice quizzes)"))])
 
     def settings(self) -> dict:
         values = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

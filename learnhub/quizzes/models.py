@@ -36,6 +36,9 @@ class Quiz(Base):
     pass_percent: Mapped[float] = mapped_column(Float, default=70.0)
     grading: Mapped[str] = mapped_column(String(20), default="highest")  # highest | last
     review: Mapped[str] = mapped_column(String(20), default="after_attempt")  # after_attempt | after_pass
+    # When the right answers themselves appear (Moodle's "Right answer" review option):
+    # after_close, once the quiz is passed or no attempt is left; after_attempt, with the feedback.
+    right_answers: Mapped[str] = mapped_column(String(20), default="after_close")
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -41,6 +41,26 @@ class QuizResult:
     passed: bool
     attempts_used: int
     attempts_left: int | None  # None: unlimited
+    in_progress: bool = False  # an attempt is open now
+    waiting: bool = False  # an attempt waits for a trainer's mark
+
+    @property
+    def status(self) -> str:
+        """not_started ("chưa làm"), in_progress, waiting, passed or not_passed ("chưa đạt")."""
+        if self.passed:
+            return "passed"
+        if self.attempts_used == 0:
+            return "not_started"
+        if self.waiting:
+            return "waiting"
+        if self.percent is None and self.in_progress:
+            return "in_progress"
+        return "not_passed"
+
+    @property
+    def closed(self) -> bool:
+        """Moodle's "after the quiz is closed": passed, or no attempt left and none open."""
+        return self.passed or (self.attempts_left == 0 and not self.in_progress)
 
 
 def has_passed(user_id: int, quiz: Quiz) -> bool:
@@ -60,4 +80,6 @@ def quiz_result(user_id: int, quiz: Quiz) -> QuizResult:
         percent = max((a.percent for a in graded), default=None)
     passed = bool(graded) and has_passed(user_id, quiz)
     left = None if not quiz.max_attempts else max(quiz.max_attempts - len(attempts), 0)
-    return QuizResult(percent, passed, len(attempts), left)
+    return QuizResult(percent, passed, len(attempts), left,
+                      in_progress=any(a.state == AttemptState.IN_PROGRESS for a in attempts),
+                      waiting=any(a.state == AttemptState.NEEDS_GRADING for a in attempts))

@@ -1,4 +1,10 @@
-"""What the review of a finished attempt shows: responses, feedback and right answers."""
+"""What the review of a finished attempt shows: responses, feedback and right answers.
+
+Two settings, as Moodle's review options: ``review`` decides when the official sees which
+answers were right or wrong with the feedback on their own answers; ``right_answers``
+decides when the right answers (and the general feedback, which states them) appear. By
+default that is once the quiz is closed for the official: passed, or no attempt left.
+"""
 from __future__ import annotations
 
 import html
@@ -8,16 +14,28 @@ from flask_babel import lazy_gettext as _l
 
 from .grading import grade
 from .models import AttemptAnswer, AttemptState, Question, Quiz, QuizAttempt
-from .results import quiz_result
+from .results import QuizResult, quiz_result
+
+
+@dataclass
+class ReviewRights:
+    feedback: bool  # which answers were wrong, and the feedback on the official's answers
+    right_answers: bool  # the right answers and the general feedback
+
+
+def review_rights(attempt: QuizAttempt, quiz: Quiz, result: QuizResult | None = None) -> ReviewRights:
+    """What the review of this attempt may show its official now."""
+    if attempt.state == AttemptState.IN_PROGRESS:
+        return ReviewRights(False, False)
+    result = result or quiz_result(attempt.user_id, quiz)
+    feedback = result.passed if attempt.review == "after_pass" else True
+    right = feedback and (quiz.right_answers == "after_attempt" and not result.in_progress or result.closed)
+    return ReviewRights(feedback, right)
 
 
 def may_review_answers(attempt: QuizAttempt, quiz: Quiz) -> bool:
-    """Whether the right answers and feedback may be shown for this finished attempt."""
-    if attempt.state == AttemptState.IN_PROGRESS:
-        return False
-    if attempt.review == "after_pass":
-        return quiz_result(attempt.user_id, quiz).passed
-    return True
+    """Whether the right answers may be shown for this finished attempt."""
+    return review_rights(attempt, quiz).right_answers
 
 
 @dataclass
@@ -26,6 +44,7 @@ class ReviewItem:
     response_html: str
     feedback: list[str]
     right_html: str
+    general_html: str = ""
 
 
 def _fmt_number(value: float | None) -> str:
@@ -36,7 +55,12 @@ def _fmt_number(value: float | None) -> str:
 
 def _right_answer_html(question: Question) -> str:
     data, qtype = question.data, question.qtype
-    if qtype in ("multichoice", "multiresponse", "shortanswer"):
+    if qtype == "shortanswer":
+        # One accepted spelling, never the list of variants the grader also accepts.
+        answers = [a for a in data.get("answers", []) if a["fraction"] > 0]
+        top = max((a["fraction"] for a in answers), default=0)
+        return next((a["html"] for a in answers if a["fraction"] == top), "")
+    if qtype in ("multichoice", "multiresponse"):
         best = [a for a in data.get("answers", []) if a["fraction"] > 0]
         if qtype == "multichoice":
             best = [a for a in best if a["fraction"] >= max(x["fraction"] for x in best)] if best else []
@@ -79,11 +103,13 @@ def _response_html(question: Question, response: dict | None) -> str:
     return html.escape(response.get("text") or "").replace("\n", "<br>")
 
 
-def review_items(attempt: QuizAttempt, show_answers: bool) -> list[ReviewItem]:
+def review_items(attempt: QuizAttempt, rights: ReviewRights) -> list[ReviewItem]:
     items = []
     for answer in attempt.answers:
         question = answer.question
-        feedback = grade(question.qtype, question.data, answer.response).feedback if show_answers else []
+        feedback = grade(question.qtype, question.data, answer.response).feedback if rights.feedback else []
+        right = rights.right_answers
         items.append(ReviewItem(answer, _response_html(question, answer.response), feedback,
-                                _right_answer_html(question) if show_answers else ""))
+                                _right_answer_html(question) if right else "",
+                                question.general_feedback_html if right else ""))
     return items

@@ -8,7 +8,7 @@ from ..signals import progress_recorded
 from .models import Quiz
 
 SETTINGS = ("questions_per_attempt", "shuffle_questions", "shuffle_answers", "time_limit_minutes",
-            "max_attempts", "pass_percent", "grading", "review")
+            "max_attempts", "pass_percent", "grading", "review", "right_answers")
 
 
 def change_settings(quiz: Quiz, values: dict, editor_id: int) -> dict:

@@ -16,7 +16,7 @@ from .attempts import (
 from .forms import QuizSettingsForm
 from .models import AttemptAnswer, AttemptState, Quiz, QuizAttempt
 from .results import quiz_result
-from .review import may_review_answers, review_items
+from .review import review_items, review_rights
 from .settings import change_settings
 from .statistics import quiz_statistics
 
@@ -117,10 +117,10 @@ def review(attempt_id: int):
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     quiz = db.session.get(Quiz, attempt.quiz_id)
     course = db.session.get(Course, quiz.course_id)
-    show_answers = may_review_answers(attempt, quiz)
+    result = quiz_result(current_user.id, quiz)
+    rights = review_rights(attempt, quiz, result)
     return render_template("quizzes/review.html", attempt=attempt, quiz=quiz, course=course,
-                           show_answers=show_answers, items=review_items(attempt, show_answers),
-                           result=quiz_result(current_user.id, quiz))
+                           rights=rights, items=review_items(attempt, rights), result=result)
 
 
 # --- trainers -------------------------------------------------------------
