@@ -1,7 +1,6 @@
 """LearnHub: ISO 9001 training for commune officials."""
 from __future__ import annotations
 
-import hmac
 import os
 from flask import Flask, jsonify
 from werkzeug.routing import IntegerConverter
@@ -51,6 +50,10 @@ def create_app(config: type | dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Flask-Limiter checks every request in a before_request hook, though only the routes
+    # decorated with their limit (log-in, check-in, certificate check) have one, and those
+    # decorators run the check themselves: the hook only cost every other page its time.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     _init_login(app)
     from .i18n import init_i18n
     init_i18n(app)
@@ -151,7 +154,7 @@ def _check_production(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
-    from .auth.models import User
+    from .auth.current import load_session_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -160,18 +163,8 @@ def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        # "<id>:<session token>" (User.get_id): a session or remember cookie from before a
-        # password change, a reset, a deactivation or "log out everywhere" loads no one.
-        ident, _, token = (user_id or "").partition(":")
-        if not ident.isdigit() or not token or len(ident) > 18:
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or not user.is_active or not hmac.compare_digest(user.session_token, token):
-            return None
-        return user
+    # One indexed query per request; the full account loads only where a view needs it.
+    login_manager.user_loader(load_session_user)
 
 
 @event.listens_for(Engine, "connect")

@@ -86,6 +86,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a slow phone must still post
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;100 per hour")
+    # Per account: at a conference every official checks in from the hall's one address.
+    RATELIMIT_CHECKIN = os.environ.get("RATELIMIT_CHECKIN", "20 per minute")
+    # Per address: anyone may check a certificate, no one should walk through the codes.
+    RATELIMIT_VERIFY = os.environ.get("RATELIMIT_VERIFY", "60 per minute")
     RATELIMIT_HEADERS_ENABLED = True
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     DEMO_MODE = _bool("LEARNHUB_DEMO", False)
@@ -101,6 +105,8 @@ class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     RATELIMIT_LOGIN = "10000 per minute"  # tests log in often; one test lowers it
+    RATELIMIT_CHECKIN = "10000 per minute"
+    RATELIMIT_VERIFY = "10000 per minute"
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = None  # tests name their own database
     SERVER_NAME = None

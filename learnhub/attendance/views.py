@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -7,7 +7,7 @@ from ..admin.services import stage_upload
 from ..auth.decorators import roles_required
 from ..auth.models import Role
 from ..auth.scope import sees_unit
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..qr import qr_svg
@@ -81,8 +81,17 @@ def show_code(session_id: int):
     return render_template("attendance/code.html", session=session, url=url, qr=qr_svg(url, scalable=True))
 
 
+def _checkin_limit() -> str:
+    return current_app.config["RATELIMIT_CHECKIN"]
+
+
+def _account_key() -> str:
+    return f"account:{current_user.id}"
+
+
 @bp.route("/check-in", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_checkin_limit, methods=["POST"], key_func=_account_key)
 def check_in_view():
     code = (request.values.get("code") or "").strip().upper()
     if request.method == "POST":
