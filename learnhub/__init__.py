@@ -8,7 +8,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from .config import Config, instance_secret_key, normalise_database_url
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -59,6 +59,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     init_i18n(app)
     from .fragments import init_fragments
     init_fragments(app)
+    from .assets import init_assets
+    init_assets(app)
+    # gzip for pages, stylesheets, scripts and JSON when the browser accepts it (slow links).
+    compress.init_app(app)
 
     # The receivers of learnhub.signals connect when their modules are imported.
     from .progress import step  # noqa: F401

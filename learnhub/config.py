@@ -92,6 +92,12 @@ class Config:
     RATELIMIT_VERIFY = os.environ.get("RATELIMIT_VERIFY", "60 per minute")
     RATELIMIT_HEADERS_ENABLED = True
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # Flask-Compress: gzip (every browser has it) for text, when the client accepts it.
+    COMPRESS_ALGORITHM = "gzip"
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript",
+                          "application/javascript", "application/json", "application/ld+json", "image/svg+xml"]
     DEMO_MODE = _bool("LEARNHUB_DEMO", False)
     DEMO_PASSWORD = os.environ.get("LEARNHUB_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     PROXY_FIX = _bool("LEARNHUB_PROXY_FIX", False)
