@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from flask import Flask, jsonify
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -45,6 +46,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     # An id in a URL beyond what the database can hold is simply not found (404), not a
     # database error: /quiz/attempts/99999999999999999999.
     app.url_map.converters["int"] = BoundedIntConverter
+    app.session_interface = SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -119,6 +121,23 @@ def create_app(config: type | dict | None = None) -> Flask:
         return response
 
     return app
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with the cookie's serializer built once per set of keys
+    rather than twice per request (it depends on nothing else)."""
+
+    def __init__(self):
+        self._serializers: dict[tuple, object] = {}
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            if serializer is not None:
+                self._serializers = {keys: serializer}  # one app, one set of keys at a time
+        return serializer
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -88,7 +88,7 @@ class SessionUser(UserMixin):
         return User.has_role(self, *roles)
 
     def __getattr__(self, name: str):
-        if name.startswith("__") or name in ("_row", "_account"):
+        if name.startswith("__") or name in ("_row", "_account", "account"):
             raise AttributeError(name)
         return getattr(self.account, name)
 

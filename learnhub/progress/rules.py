@@ -91,8 +91,9 @@ class CourseSummary:
     estimated_minutes: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class CourseProgress:
+    """Hashable: the home page's course cards are a fragment keyed by these values."""
     course: CourseSummary
     total: int
     done: int

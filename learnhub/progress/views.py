@@ -13,7 +13,8 @@ bp = Blueprint("progress", __name__)
 @bp.get("/")
 @login_required
 def index():
-    return render_template("progress/index.html", progress=progress_by_course(current_user.id))
+    # A tuple of frozen rows: the course cards are a cached fragment keyed by them.
+    return render_template("progress/index.html", progress=tuple(progress_by_course(current_user.id)))
 
 
 @bp.get("/my")
