@@ -144,7 +144,7 @@ class Province:
     communes: int
     pool: list[str]            # officials that start, submit and check in once each
     reader: str                # an official reading lessons and the catalogue
-    login_user: str            # an official with a password hashed by the app (scrypt)
+    login_user: str            # an official with a password hashed by the app (Argon2id)
     committee: str             # committee member over the whole province
     checkin_code: str
     quiz_course: str

@@ -240,7 +240,7 @@ class Bench:
                          wrk.Expect(200, body="</html>"), bare, target=Target("ratio", 0.3))
         if "login" in want:
             headers, body = login_request(anon, p.login_user)
-            self.measure("login", "log-in POST /login (scrypt)", app, [wrk.Req("POST", "/login", headers, [body])],
+            self.measure("login", "log-in POST /login (Argon2id)", app, [wrk.Req("POST", "/login", headers, [body])],
                          wrk.Expect(302, not_location="/login"), bare, target=Target("rate", 30))
 
         slug = p.quiz_course

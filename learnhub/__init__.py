@@ -1,15 +1,15 @@
 """LearnHub: ISO 9001 training for commune officials."""
 from __future__ import annotations
 
-import hmac
 import os
 from flask import Flask, jsonify
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from .config import Config, instance_secret_key, normalise_database_url
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -46,16 +46,25 @@ def create_app(config: type | dict | None = None) -> Flask:
     # An id in a URL beyond what the database can hold is simply not found (404), not a
     # database error: /quiz/attempts/99999999999999999999.
     app.url_map.converters["int"] = BoundedIntConverter
+    app.session_interface = SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Flask-Limiter checks every request in a before_request hook, though only the routes
+    # decorated with their limit (log-in, check-in, certificate check) have one, and those
+    # decorators run the check themselves: the hook only cost every other page its time.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     _init_login(app)
     from .i18n import init_i18n
     init_i18n(app)
     from .fragments import init_fragments
     init_fragments(app)
+    from .assets import init_assets
+    init_assets(app)
+    # gzip for pages, stylesheets, scripts and JSON when the browser accepts it (slow links).
+    compress.init_app(app)
 
     # The receivers of learnhub.signals connect when their modules are imported.
     from .progress import step  # noqa: F401
@@ -116,6 +125,23 @@ def create_app(config: type | dict | None = None) -> Flask:
     return app
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with the cookie's serializer built once per set of keys
+    rather than twice per request (it depends on nothing else)."""
+
+    def __init__(self):
+        self._serializers: dict[tuple, object] = {}
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            if serializer is not None:
+                self._serializers = {keys: serializer}  # one app, one set of keys at a time
+        return serializer
+
+
 class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)  # ids are INTEGER columns
@@ -153,7 +179,7 @@ def _check_production(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
-    from .auth.models import User
+    from .auth.current import load_session_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -162,18 +188,8 @@ def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        # "<id>:<session token>" (User.get_id): a session or remember cookie from before a
-        # password change, a reset, a deactivation or "log out everywhere" loads no one.
-        ident, _, token = (user_id or "").partition(":")
-        if not ident.isdigit() or not token or len(ident) > 18:
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or not user.is_active or not hmac.compare_digest(user.session_token, token):
-            return None
-        return user
+    # One indexed query per request; the full account loads only where a view needs it.
+    login_manager.user_loader(load_session_user)
 
 
 @event.listens_for(Engine, "connect")

@@ -85,9 +85,22 @@ class Config:
     LOGIN_LOCK_BASE = timedelta(minutes=1)  # ... lock it for this long, doubling with each further failure
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a slow phone must still post
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;100 per hour")
+    # Per address. A conference hall's phones share one address (300 first log-ins in a few
+    # minutes), so this only stops floods; guessing one account's password is stopped by
+    # the per-account throttle in the database (LOGIN_LOCK_*).
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "120 per minute;2000 per hour")
+    # Per account: at a conference every official checks in from the hall's one address.
+    RATELIMIT_CHECKIN = os.environ.get("RATELIMIT_CHECKIN", "20 per minute")
+    # Per address: anyone may check a certificate, no one should walk through the codes.
+    RATELIMIT_VERIFY = os.environ.get("RATELIMIT_VERIFY", "60 per minute")
     RATELIMIT_HEADERS_ENABLED = True
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # Flask-Compress: gzip (every browser has it) for text, when the client accepts it.
+    COMPRESS_ALGORITHM = "gzip"
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript",
+                          "application/javascript", "application/json", "application/ld+json", "image/svg+xml"]
     DEMO_MODE = _bool("LEARNHUB_DEMO", False)
     DEMO_PASSWORD = os.environ.get("LEARNHUB_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     PROXY_FIX = _bool("LEARNHUB_PROXY_FIX", False)
@@ -114,6 +127,8 @@ class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     RATELIMIT_LOGIN = "10000 per minute"  # tests log in often; one test lowers it
+    RATELIMIT_CHECKIN = "10000 per minute"
+    RATELIMIT_VERIFY = "10000 per minute"
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = None  # tests name their own database
     SERVER_NAME = None

@@ -12,10 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from werkzeug.security import generate_password_hash
 
 from .attendance.services import create_session, mark
-from .auth.models import Role, User
+from .auth.models import Role, User, hash_password
 from .certificates.models import Certificate
 from .certificates.services import active_certificate, revoke
 from .config import VIETNAM_TZ
@@ -45,7 +44,7 @@ _NAMES = [
 def _ensure_user(username, full_name, role, unit, position, password, existing) -> User:
     user = existing.get(username)
     if user is None:
-        # One scrypt hash serves every demo account: they share the demo password.
+        # One Argon2id hash serves every demo account: they share the demo password.
         user = User(username=username, full_name=full_name, role=role, unit=unit, position=position,
                     password_hash=password)
         db.session.add(user)
@@ -54,7 +53,7 @@ def _ensure_user(username, full_name, role, unit, position, password, existing) 
 
 
 def seed_demo(password: str, units_csv: str) -> str:
-    password = generate_password_hash(password, method="scrypt")
+    password = hash_password(password)
     counts = load_units_csv(units_csv)
     units = {u.code: u for u in db.session.scalars(select(OrgUnit))}
     existing = {u.username: u for u in db.session.scalars(select(User))}

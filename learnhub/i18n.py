@@ -1,7 +1,10 @@
 """Vietnamese first, English second; dates in the learner's language and Vietnam's time zone."""
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
+
+from babel import Locale
 
 from flask import Flask, current_app, g, has_request_context, make_response, redirect, request, url_for
 from flask_babel import format_date as _babel_date
@@ -13,14 +16,20 @@ from .formatting import format_date, format_datetime, format_number, format_perc
 LANG_COOKIE = "lang"
 
 
-def select_locale() -> str:
+@functools.lru_cache(maxsize=16)
+def _parsed(code: str) -> Locale:
+    # Flask-Babel parses the selector's answer on every request; a Locale is immutable data.
+    return Locale.parse(code)
+
+
+def select_locale() -> Locale:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # a command run from the shell speaks the default language
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _parsed(current_app.config["BABEL_DEFAULT_LOCALE"])
     wanted = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if wanted in languages:
-        return wanted
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _parsed(wanted)
+    return _parsed(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def safe_next(target: str | None, fallback: str) -> str:

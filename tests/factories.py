@@ -6,11 +6,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from learnhub.attendance.models import TrainingSession
 from learnhub.attendance.services import create_session, mark
-from learnhub.auth.models import User
+from learnhub.auth.models import User, hash_password
 from learnhub.catalog.models import Course, Lesson
 from learnhub.catalog.services import mark_lesson_done
 from learnhub.certificates.models import Certificate
@@ -35,8 +34,8 @@ DEFAULT_UNIT = {"official": "D217-01", "committee": "24", "trainer": None, "admi
 
 
 def _password_hash() -> str:
-    if PASSWORD not in _HASH:  # scrypt once per run, not once per user
-        _HASH[PASSWORD] = generate_password_hash(PASSWORD, method="scrypt")
+    if PASSWORD not in _HASH:  # Argon2id once per run, not once per user
+        _HASH[PASSWORD] = hash_password(PASSWORD)
     return _HASH[PASSWORD]
 
 

@@ -141,3 +141,26 @@ def test_trainer_creates_a_session_and_bad_times_are_explained(client, db, progr
     from learnhub.attendance.models import TrainingSession
     created = db.session.scalar(select(TrainingSession).where(TrainingSession.title == "Hội nghị tập huấn lần 2"))
     assert created.starts_at.hour == 1 and created.grace_minutes == 20  # 08:00 in Vietnam is 01:00 UTC
+
+
+def test_check_in_guesses_are_limited_per_account_not_per_hall(app, client, db, programme, login_as):
+    """Guessing session codes is slowed for each account; a hall of officials behind one
+    address still checks in."""
+    from learnhub.extensions import limiter
+    session = factories.the_session(programme)
+    default = app.config["RATELIMIT_CHECKIN"]
+    app.config["RATELIMIT_CHECKIN"] = "5 per minute"
+    try:
+        login_as("official", unit_code="D217-03")
+        codes = [client.post("/check-in", data={"code": f"ZZZZ{i:02d}"}).status_code for i in range(5)]
+        blocked = client.post("/check-in", data={"code": session.checkin_code})
+        neighbour = app.test_client()
+        other = factories.make_user("official", unit_code="D217-04")
+        neighbour.post("/login", data={"username": other.username, "password": factories.PASSWORD})
+        response = neighbour.post("/check-in", data={"code": session.checkin_code}, follow_redirects=True)
+    finally:
+        app.config["RATELIMIT_CHECKIN"] = default
+        limiter.reset()
+    assert 429 not in codes
+    assert blocked.status_code == 429 and "Hãy chờ một phút" in blocked.get_data(as_text=True)
+    assert "Bạn đã điểm danh" in response.get_data(as_text=True)

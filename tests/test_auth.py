@@ -70,7 +70,7 @@ def test_temporary_password_must_be_changed_first(client, db, units):
     assert client.get("/").headers["Location"].startswith("/account/password?next=/")
     client.post("/account/password", data={"current": "tam-thoi-abc123", "new": "cua-toi-12345", "confirm": "cua-toi-12345"})
     assert client.get("/").status_code == 200
-    assert db.session.get(User, user.id).password_hash.startswith("scrypt:")
+    assert db.session.get(User, user.id).password_hash.startswith("$argon2id$")
 
 
 def test_login_is_rate_limited(app, client, units):

@@ -301,3 +301,21 @@ def test_behind_a_proxy_badge_ids_use_the_public_address(app):
         "X-Forwarded-Proto": "https", "X-Forwarded-Host": "iso.bacgiang.gov.vn"}).get_json(force=True)
     assert issuer["id"] == "https://iso.bacgiang.gov.vn/badges/issuer"
     assert issuer["revocationList"] == "https://iso.bacgiang.gov.vn/badges/revocations"
+
+
+def test_walking_through_certificate_codes_is_slowed_per_address(app, client, db, programme):
+    from learnhub.extensions import limiter
+    official, cert = factories.certified(programme)
+    default = app.config["RATELIMIT_VERIFY"]
+    app.config["RATELIMIT_VERIFY"] = "4 per minute"
+    try:
+        tries = [client.get(f"/verify/AAAAA-BBBBB-CCCCC-{i:05d}").status_code for i in range(3)]
+        typed = client.get(f"/verify?code={cert.code.lower()}")
+        blocked = client.get(f"/verify/{cert.code}")
+        elsewhere = app.test_client().get(f"/verify/{cert.code}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    finally:
+        app.config["RATELIMIT_VERIFY"] = default
+        limiter.reset()
+    assert tries == [404, 404, 404] and typed.status_code == 302
+    assert blocked.status_code == 429 and "Hãy chờ một phút" in blocked.get_data(as_text=True)
+    assert elsewhere.status_code == 200 and "Còn hiệu lực" in elsewhere.get_data(as_text=True)

@@ -3,12 +3,13 @@ a per-account throttle every server shares, equal timing, production settings.
 Each test reproduces the attack first, then checks the answer."""
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
+import argon2
 import pytest
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from learnhub import ConfigurationError, create_app
 from learnhub.audit.models import AuditEntry
@@ -146,21 +147,54 @@ def test_an_unknown_name_is_locked_the_same_way(client, db, units):
 
 def test_unknown_names_and_temporary_passwords_cost_one_slow_hash_like_a_wrong_password(client, db, units, monkeypatch):
     calls = []
-    real = hashlib.scrypt
+    real = argon2.PasswordHasher.verify
 
-    def counting(*args, **kwargs):
+    def counting(self, *args, **kwargs):
         calls.append(1)
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(hashlib, "scrypt", counting)
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
     user = factories.make_user("official")
     temporary = factories.make_user("official")
     temporary.set_temporary_password("tam-thoi-1234")
     db.session.commit()
-    for name, password in ((user.username, "sai"), ("khong-co-ai", "sai"), (temporary.username, "sai")):
+    for name, password in ((user.username, "sai"), ("khong-co-ai", "sai"), (temporary.username, "sai"),
+                           (user.username, factories.PASSWORD)):
         calls.clear()
         _log_in(client, User(username=name), password=password)
         assert len(calls) == 1, name
+        client.post("/logout")
+
+
+def test_passwords_are_hashed_with_argon2id_at_owasp_minimum(client, db, units):
+    user = factories.make_user("official")
+    _log_in(client, user)
+    client.post("/account/password", data={"current": factories.PASSWORD, "new": "mat-khau-moi-9",
+                                           "confirm": "mat-khau-moi-9"})
+    stored = db.session.get(User, user.id).password_hash
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert "mat-khau-moi-9" not in stored
+
+
+def test_an_old_scrypt_hash_is_upgraded_at_the_next_login_without_ending_sessions(app, client, db, units):
+    user = factories.make_user("official")
+    user.password_hash = generate_password_hash(factories.PASSWORD, method="scrypt")
+    db.session.commit()
+    token = user.session_token
+    # Wrong password: nothing is re-hashed.
+    _log_in(client, user, password="sai-mat-khau")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash.startswith("scrypt:")
+    # A device logged in with the old hash, then the same account logs in elsewhere.
+    assert _log_in(client, user).status_code == 302
+    db.session.expire_all()
+    upgraded = db.session.get(User, user.id)
+    assert upgraded.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert upgraded.session_token == token  # not a password change: no session ends
+    assert _logged_in(client)
+    other = app.test_client()
+    assert _log_in(other, user).status_code == 302 and _logged_in(other)
+    assert _logged_in(client)
 
 
 def test_temporary_passwords_expire_after_seven_days(client, db, units):

@@ -1,5 +1,5 @@
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, session as cookie,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   session as cookie, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,7 +8,7 @@ from ..admin.services import stage_upload
 from ..auth.decorators import roles_required
 from ..auth.models import Role
 from ..auth.scope import sees_unit
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..orgs.services import is_within
@@ -182,7 +182,19 @@ def rotation(session_id: int):
 
 # --- self check-in --------------------------------------------------------------
 
+def _checkin_limit() -> str:
+    return current_app.config["RATELIMIT_CHECKIN"]
+
+
+def _account_key() -> str:
+    # Per account: a hall's phones share one address. Before log-in, per address.
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return f"address:{request.remote_addr}"
+
+
 @bp.route("/check-in", methods=["GET", "POST"])
+@limiter.limit(_checkin_limit, methods=["POST"], key_func=_account_key)
 def check_in_view():
     """GET with ?code= is the QR scan: the code is checked now, and what goes on through the
     log-in is the scan itself. POST is a code typed by a logged-in official."""

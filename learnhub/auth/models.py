@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Integer, String
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from ..models_base import Base, UTCDateTime, utcnow
 from ..names import fold
@@ -18,6 +20,34 @@ from ..orgs.models import OrgUnit
 
 
 TEMPORARY_HASH_PREFIX = "temp-sha256$"
+# Argon2id at OWASP's minimum: 19 MiB of memory, 2 passes, 1 lane (about 25 ms of one core).
+PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+ARGON2ID_PREFIX = "$argon2id$"
+
+
+def hash_password(password: str) -> str:
+    return PASSWORD_HASHER.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """One slow verification: Argon2id, or werkzeug's scrypt/PBKDF2 for hashes stored
+    before Argon2 (upgraded at the account's next successful log-in)."""
+    if stored.startswith("$argon2"):
+        try:
+            return PASSWORD_HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+    try:
+        return check_password_hash(stored, password)
+    except ValueError:  # not a hash werkzeug knows
+        return False
+
+
+def password_needs_rehash(stored: str) -> bool:
+    """An own password stored with an older scheme or weaker parameters than today's."""
+    if stored.startswith(TEMPORARY_HASH_PREFIX) or not stored:
+        return False
+    return not stored.startswith(ARGON2ID_PREFIX) or PASSWORD_HASHER.check_needs_rehash(stored)
 
 
 class Role(str, enum.Enum):
@@ -82,7 +112,7 @@ class User(UserMixin, Base):
                 and utcnow() - self.temporary_password_at > timedelta(days=days))
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = hash_password(password)
         self.must_change_password = False
         self.temporary_password_at = None
         self.end_all_sessions()
@@ -90,8 +120,8 @@ class User(UserMixin, Base):
     def set_temporary_password(self, password: str) -> None:
         """A generated one-time password: random and long, so a fast hash is enough.
 
-        Importing thousands of officials cannot afford scrypt per row; the
-        official must choose their own password (scrypt) at first login.
+        Importing thousands of officials cannot afford Argon2 per row; the
+        official must choose their own password (Argon2id) at first login.
         """
         salt = secrets.token_hex(8)
         digest = hashlib.sha256((salt + password).encode()).hexdigest()
@@ -107,7 +137,13 @@ class User(UserMixin, Base):
             salt, digest = self.password_hash[len(TEMPORARY_HASH_PREFIX):].split("$", 1)
             candidate = hashlib.sha256((salt + password).encode()).hexdigest()
             return hmac.compare_digest(candidate, digest)
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
+
+    def upgrade_password_hash(self, password: str) -> None:
+        """Store the same password under today's hash. Not a password change: the account's
+        sessions and remembered devices go on."""
+        if password_needs_rehash(self.password_hash):
+            self.password_hash = hash_password(password)
 
     def has_role(self, *roles: Role | str) -> bool:
         return self.role in {r.value if isinstance(r, Role) else r for r in roles}

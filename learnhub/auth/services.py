@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import record
 from ..extensions import db
@@ -22,7 +21,7 @@ from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..spreadsheets import SpreadsheetError, csv_reader, read_table
 from ..sql import insert_ignoring_duplicates
-from .models import TEMPORARY_HASH_PREFIX, LoginThrottle, Role, User
+from .models import TEMPORARY_HASH_PREFIX, LoginThrottle, Role, User, hash_password, verify_password
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD_LENGTH = 8
@@ -44,7 +43,7 @@ def normalise_username(value: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _decoy_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+    return hash_password(secrets.token_hex(16))
 
 
 def _throttle_row(name: str) -> LoginThrottle:
@@ -95,12 +94,15 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     user = db.session.scalar(select(User).where(User.username == name))
     slow = user is not None and not user.password_hash.startswith(TEMPORARY_HASH_PREFIX) and bool(user.password_hash)
     if not slow:
-        check_password_hash(_decoy_hash(), password)
+        verify_password(_decoy_hash(), password)
     if user is None or not user.check_password(password) or not user.is_active:
         _count_failure(name, now)
         raise AccountError(_l("Wrong username or password, or the account is deactivated."))
     if user.temporary_password_expired:
         raise AccountError(_l("This temporary password has expired (it lasts %(n)d days). Ask your unit's trainer or administrator for a new one.", n=current_app.config["TEMPORARY_PASSWORD_DAYS"]))
+    # A password stored before Argon2id (or with weaker parameters) is re-hashed now, the
+    # one moment the plain password is known.
+    user.upgrade_password_hash(password)
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
     return user
 

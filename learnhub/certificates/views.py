@@ -1,4 +1,4 @@
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..auth.decorators import roles_required
 from ..auth.models import Role, User
 from ..auth.scope import can_view_user, sees_unit, unit_condition
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..programmes.models import TrainingProgramme
@@ -49,7 +49,16 @@ def _programme(code: str) -> TrainingProgramme:
 
 # --- public ---------------------------------------------------------------
 
+def _verify_limit() -> str:
+    return current_app.config["RATELIMIT_VERIFY"]
+
+
+# One budget per address for both ways of checking a code.
+_verify_limited = limiter.shared_limit(_verify_limit, scope="verify")
+
+
 @bp.get("/verify")
+@_verify_limited
 def verify_form():
     code = (request.args.get("code") or "").strip()
     if code:
@@ -60,6 +69,7 @@ def verify_form():
 
 
 @bp.get("/verify/<code>")
+@_verify_limited
 def verify(code: str):
     cert = certificate_by_code(code)
     status = cert.status(utcnow()) if cert else None

@@ -13,6 +13,7 @@ bp = Blueprint("progress", __name__)
 @bp.get("/courses")
 @login_required
 def index():
+    # A tuple of frozen rows: the course cards are a cached fragment keyed by them.
     return render_template("progress/index.html", progress=progress_by_course(current_user.id))
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
 from ..auth.models import User
@@ -65,6 +66,13 @@ def _answer_order(question: Question, shuffle: bool, rng: random.Random) -> list
     if shuffle:
         rng.shuffle(order)
     return order
+
+
+def attempt_with_questions(attempt_id: int) -> QuizAttempt | None:
+    """The attempt with its answers and their questions loaded in two queries (the attempt
+    page shows them all; loaded one by one they cost a query per question)."""
+    return db.session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id).options(
+        selectinload(QuizAttempt.answers).joinedload(AttemptAnswer.question)))
 
 
 def attempts_of(user_id: int, quiz: Quiz) -> list[QuizAttempt]:

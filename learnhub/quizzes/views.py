@@ -10,7 +10,7 @@ from ..catalog.services import course_by_slug
 from ..extensions import db
 from ..models_base import utcnow
 from .attempts import (
-    QuizError, attempts_of, finalise_expired, grade_essay, grading_queue, quiz_for, save_answers, start_attempt,
+    QuizError, attempt_with_questions, attempts_of, finalise_expired, grade_essay, grading_queue, quiz_for, save_answers, start_attempt,
     submit_attempt,
 )
 from .forms import QuizSettingsForm
@@ -69,6 +69,7 @@ def attempt(attempt_id: int):
     quiz = db.session.get(Quiz, attempt.quiz_id)
     finalise_expired(current_user.id, quiz)
     db.session.commit()
+    attempt = attempt_with_questions(attempt.id)
     if attempt.state != AttemptState.IN_PROGRESS:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     remaining = int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None
