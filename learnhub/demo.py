@@ -120,7 +120,7 @@ def seed_programme_demo() -> str:
             quiz = quiz_for(course)
             if quiz is not None:
                 attempt = start_attempt(official.id, quiz, seed=official.id)
-                save_answers(attempt, answer_form(attempt))
+                save_answers(attempt.id, answer_form(attempt))
                 finish_attempt(attempt)
                 for answer in attempt.answers:
                     if answer.needs_grading:

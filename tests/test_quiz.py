@@ -157,10 +157,10 @@ def test_answers_after_the_deadline_do_not_count(db, quiz, units):
     db.session.commit()
     assert attempt.deadline_at == start + timedelta(minutes=20)
     early = right_form(attempt)
-    save_answers(attempt, early, now=start + timedelta(minutes=5))
+    save_answers(attempt.id, early, now=start + timedelta(minutes=5))
     db.session.commit()
     with pytest.raises(QuizError):
-        save_answers(attempt, right_form(attempt, wrong=True), now=start + timedelta(minutes=21))
+        save_answers(attempt.id, right_form(attempt, wrong=True), now=start + timedelta(minutes=21))
     db.session.commit()
     attempt = db.session.get(QuizAttempt, attempt.id)
     assert attempt.state in ("graded", "needs_grading")
@@ -216,7 +216,7 @@ def test_essay_is_graded_by_a_trainer(client, db, quiz, login_as):
     db.session.commit()
     db.session.expire_all()
     attempt = db.session.get(QuizAttempt, attempt.id)
-    save_answers(attempt, right_form(attempt))
+    save_answers(attempt.id, right_form(attempt))
     finish_attempt(attempt)
     db.session.commit()
     assert attempt.state == "needs_grading" and attempt.passed is None
@@ -241,7 +241,7 @@ def test_statistics_show_facility_per_question(client, db, quiz, login_as):
     for k in range(4):
         official = factories.make_user("official")
         attempt = start_attempt(official.id, quiz, seed=k)
-        save_answers(attempt, right_form(attempt, wrong=(k % 2 == 1)))
+        save_answers(attempt.id, right_form(attempt, wrong=(k % 2 == 1)))
         finish_attempt(attempt)
         for a in attempt.answers:
             if a.needs_grading:
@@ -260,7 +260,7 @@ def test_statistics_point_at_questions_nobody_gets_right(client, db, quiz, login
     for k in range(3):
         official = factories.make_user("official")
         attempt = start_attempt(official.id, quiz, seed=k)
-        save_answers(attempt, right_form(attempt, wrong=True))
+        save_answers(attempt.id, right_form(attempt, wrong=True))
         finish_attempt(attempt)
         for a in attempt.answers:
             if a.needs_grading:

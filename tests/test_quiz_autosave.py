@@ -93,3 +93,99 @@ def test_saves_racing_a_submit_never_change_the_graded_answers(app, db, quiz, un
                                headers={"Accept": "application/json"})
         assert late.status_code == 409 and late.get_json()["status"] == "closed"
         _stored_answers_are_the_graded_ones(db, attempt_id)
+
+
+# --- queries: a save and a submit cost the same for 5 questions as for 30 -------------
+
+_KINDS = [
+    "::MC-{i}:: Câu hỏi một lựa chọn số {i}? {{=Đúng ~Sai một ~Sai hai}}",
+    "::TF-{i}:: Mệnh đề số {i} là đúng. {{T}}",
+    "::SA-{i}:: Viết tắt của hệ thống quản lý chất lượng (câu {i})? {{=QMS}}",
+    "::NU-{i}:: Số {i} là số nào? {{#{i}}}",
+    "::MA-{i}:: Ghép các cặp (câu {i}). {{=Điều 9 -> Đánh giá =Điều 10 -> Cải tiến =Điều 7 -> Hỗ trợ}}",
+    "::MR-{i}:: Chọn các nguyên tắc (câu {i}). {{~%50%Sự lãnh đạo ~%50%Tiếp cận theo quá trình ~%-100%Kiểm tra cuối}}",
+]
+
+
+@pytest.fixture
+def counting_quiz(app, db, tmp_path):
+    """A course whose bank has 30 questions of every automatically graded type."""
+    import shutil
+    courses, quizzes = tmp_path / "courses", tmp_path / "quizzes"
+    shutil.copytree(app.config["COURSES_DIR"], courses)
+    shutil.copytree(app.config["QUIZZES_DIR"], quizzes)
+    course = courses / "dem-cau-hoi"
+    course.mkdir()
+    (course / "course.md").write_text(
+        '---\ntitle: "Khóa đếm câu hỏi"\norder: 9\nquiz:\n  bank: dem-cau-hoi.gift\n  questions_per_attempt: 30\n'
+        "  time_limit_minutes: 30\n  max_attempts: 0\n  pass_percent: 50\n---\nKhóa thử.\n", encoding="utf-8")
+    (course / "01-bai.md").write_text('---\ntitle: "Bài 1"\norder: 1\n---\nNội dung.\n', encoding="utf-8")
+    (quizzes / "dem-cau-hoi.gift").write_text(
+        "\n\n".join(_KINDS[i % len(_KINDS)].format(i=i + 1) for i in range(30)) + "\n", encoding="utf-8")
+    sync_content(str(courses), str(quizzes))
+    db.session.commit()
+    return quiz_for(course_by_slug("dem-cau-hoi"))
+
+
+class _Statements:
+    """Every statement sent to the database while active."""
+
+    def __init__(self, engine):
+        self.engine, self.sql = engine, []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.sql.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def _one_changed(form, wrong_form):
+    """``form`` with the first answer replaced by the wrong one."""
+    changed = form.copy()
+    for key in {k for k in wrong_form if k.startswith("q1-") or k == "q1"}:
+        changed.setlist(key, wrong_form.getlist(key))
+    return changed
+
+
+def test_save_and_submit_queries_do_not_grow_with_the_number_of_questions(app, client, db, counting_quiz,
+                                                                          login_as):
+    user_id, quiz_id = login_as("official").id, counting_quiz.id
+    counts = {}
+    for size in (5, 30):
+        quiz = db.session.get(Quiz, quiz_id)
+        quiz.questions_per_attempt = size
+        db.session.commit()
+        attempt = start_attempt(user_id, quiz, seed=size)
+        db.session.commit()
+        assert len(attempt.answers) == size
+        right, wrong = answer_form(attempt), answer_form(attempt, wrong=True)
+        changed = _one_changed(right, wrong)
+        attempt_id = attempt.id
+        db.session.remove()
+        url = f"/quiz/attempts/{attempt_id}"
+        with _Statements(db.engine) as first:  # every answer is new
+            assert client.post(f"{url}/save", data=right, headers={"Accept": "application/json"}).status_code == 200
+        with _Statements(db.engine) as one:  # one answer changed
+            assert client.post(f"{url}/save", data=changed, headers={"Accept": "application/json"}).status_code == 200
+        with _Statements(db.engine) as same:  # nothing changed
+            assert client.post(f"{url}/save", data=changed, headers={"Accept": "application/json"}).status_code == 200
+        with _Statements(db.engine) as submit:  # one answer changed back, then graded
+            assert client.post(f"{url}/submit", data=right).status_code == 302
+        counts[size] = {"first save": len(first.sql), "save": len(one.sql), "unchanged save": len(same.sql),
+                        "submit": len(submit.sql)}
+        stored = db.session.get(QuizAttempt, attempt_id)
+        assert stored.state == "graded" and stored.score == size  # what was posted last is what counts
+        _stored_answers_are_the_graded_ones(db, attempt_id)
+        writes = [s for s in one.sql if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+        assert len(writes) == 1 and "attempt_answer" in writes[0]
+        assert not [s for s in same.sql if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert counts[5] == counts[30], counts
+    # The logged-in user, the attempt with its slots, the changed answers.
+    assert counts[30]["save"] <= 3, counts
