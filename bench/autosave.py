@@ -375,12 +375,15 @@ def wrk(port: int, script: str, seconds: float) -> tuple[float, int, str]:
         f.write(script)
     try:
         out = subprocess.run(["wrk", "-t", str(WRK_THREADS), "-c", str(WRK_CONNECTIONS), "-d", f"{int(seconds)}s",
-                              "-s", f.name, f"http://127.0.0.1:{port}"],
+                              "--timeout", "30s", "-s", f.name, f"http://127.0.0.1:{port}"],
                              capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(f.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     failures = int(re.search(r"FAILURES (\d+)", out).group(1))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if errors:  # no answer at all: failed too
+        failures += sum(int(n) for n in errors.groups())
     latency = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
     return rate, failures, f"mean {latency.group(1)}, max {latency.group(3)}"
 

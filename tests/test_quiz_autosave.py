@@ -10,6 +10,7 @@ from learnhub.quizzes.attempts import quiz_for, start_attempt
 from learnhub.quizzes.autofill import answer_form
 from learnhub.quizzes.grading import grade
 from learnhub.quizzes.models import AttemptAnswer, Question, Quiz, QuizAttempt
+from learnhub.signals import progress_recorded
 
 from . import factories
 
@@ -48,7 +49,7 @@ def test_saves_racing_a_submit_never_change_the_graded_answers(app, db, quiz, un
     official = factories.make_user("official")
     savers = 6
     clients = [_logged_in_client(app, official) for _ in range(savers + 1)]
-    official_id, quiz_id = official.id, quiz.id
+    official_id, quiz_id, quiz_course_id = official.id, quiz.id, quiz.course_id
     for round_ in range(4):
         attempt = start_attempt(official_id, db.session.get(Quiz, quiz_id), seed=round_)
         db.session.commit()
@@ -81,11 +82,24 @@ def test_saves_racing_a_submit_never_change_the_graded_answers(app, db, quiz, un
 
         threads = [threading.Thread(target=save, args=(c, k)) for k, c in enumerate(clients[:savers])]
         threads.append(threading.Thread(target=submit, args=(clients[-1],)))
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        signals = []
+
+        def heard(sender, **kwargs):
+            if sender == "quizzes":
+                signals.append(kwargs)
+
+        progress_recorded.connect(heard)
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            progress_recorded.disconnect(heard)
         assert not errors, errors
+        graded = db.session.get(QuizAttempt, attempt_id).state == "graded"
+        # Certificates follow the signal: once per graded attempt (an essay waits for a trainer).
+        assert signals == ([{"user_id": official_id, "course_id": quiz_course_id}] if graded else [])
         assert set(statuses) <= {200, 409}, statuses
         _stored_answers_are_the_graded_ones(db, attempt_id)
         # Once submitted, a save is refused and changes nothing.
@@ -189,3 +203,56 @@ def test_save_and_submit_queries_do_not_grow_with_the_number_of_questions(app, c
     assert counts[5] == counts[30], counts
     # The logged-in user, the attempt with its slots, the changed answers.
     assert counts[30]["save"] <= 3, counts
+
+
+def test_save_and_submit_keep_ownership_and_csrf(app, client, db, quiz, login_as):
+    other = factories.make_user("official")
+    theirs = start_attempt(other.id, quiz, seed=2)
+    db.session.commit()
+    form = answer_form(theirs)
+    user = login_as("official")
+    json = {"Accept": "application/json"}
+    # Another official's attempt does not exist for you, and stays as it was.
+    assert client.post(f"/quiz/attempts/{theirs.id}/save", data=form, headers=json).status_code == 404
+    assert client.post(f"/quiz/attempts/{theirs.id}/submit", data=form).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, theirs.id).state == "in_progress"
+    assert all(a.response is None for a in db.session.get(QuizAttempt, theirs.id).answers)
+    mine = start_attempt(user.id, quiz, seed=3)
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        refused = client.post(f"/quiz/attempts/{mine.id}/save", data=answer_form(mine), headers=json)
+        assert refused.status_code == 400
+        assert client.post(f"/quiz/attempts/{mine.id}/submit", data=answer_form(mine)).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    db.session.expire_all()
+    mine = db.session.get(QuizAttempt, mine.id)
+    assert mine.state == "in_progress" and all(a.response is None for a in mine.answers)
+
+
+def test_a_save_after_the_time_limit_is_refused_and_the_attempt_graded_with_what_was_saved(
+        client, db, quiz, login_as):
+    from datetime import timedelta
+
+    from learnhub.models_base import utcnow
+    user = login_as("official")
+    attempt = start_attempt(user.id, quiz, now=utcnow() - timedelta(minutes=19, seconds=50), seed=4)
+    db.session.commit()
+    right, wrong = answer_form(attempt), answer_form(attempt, wrong=True)
+    attempt_id = attempt.id
+    json = {"Accept": "application/json"}
+    assert client.post(f"/quiz/attempts/{attempt_id}/save", data=right, headers=json).status_code == 200
+    db.session.execute(QuizAttempt.__table__.update().where(QuizAttempt.id == attempt_id)
+                       .values(deadline_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    late = client.post(f"/quiz/attempts/{attempt_id}/save", data=wrong, headers=json)
+    assert late.status_code == 409 and late.get_json()["status"] == "closed"
+    assert late.get_json()["redirect"].endswith(f"/quiz/attempts/{attempt_id}/review")
+    db.session.expire_all()
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    essays = sum(1 for a in attempt.answers if a.question.qtype == "essay")
+    assert attempt.state in ("graded", "needs_grading") and attempt.score == len(attempt.answers) - essays
+    assert attempt.submitted_at == attempt.deadline_at
+    _stored_answers_are_the_graded_ones(db, attempt_id)
