@@ -153,7 +153,7 @@ def seed_programme_demo(now: datetime | None = None) -> str:
         if quiz is None:
             return
         attempt = start_attempt(official.id, quiz, seed=seed if seed is not None else official.id)
-        save_answers(attempt, answer_form(attempt, wrong=wrong))
+        save_answers(attempt.id, answer_form(attempt, wrong=wrong))
         finish_attempt(attempt)
         for answer in attempt.answers:
             if answer.needs_grading:
@@ -227,7 +227,7 @@ def _seed_quiz_practice(users, units, course, trainer) -> int:
             categories = sorted({a.question.category for a in attempt.answers})
             wrong = {a.slot for a in attempt.answers
                      if (categories.index(a.question.category) + d) % 3 == 0 or (a.slot + k) % 4 == 0}
-            save_answers(attempt, _mixed_form(attempt, wrong))
+            save_answers(attempt.id, _mixed_form(attempt, wrong))
             finish_attempt(attempt)
             for answer in attempt.answers:
                 if answer.needs_grading:

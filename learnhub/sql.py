@@ -35,3 +35,29 @@ def local_day(column):
         return func.to_char(func.timezone(VIETNAM_TIMEZONE, column), "YYYY-MM-DD")
     offset = datetime.now(VIETNAM_TZ).utcoffset()  # Vietnam keeps no daylight saving time
     return func.date(column, f"{int(offset.total_seconds()) // 3600:+d} hours")
+
+
+_locking: dict[int, tuple] = {}
+
+
+def for_writing(stmt, *tables):
+    """``stmt`` read so that its rows stay as read, and may be written, until the
+    transaction ends; a writer that got there first is waited for.
+
+    PostgreSQL locks the rows of ``tables`` (FOR NO KEY UPDATE: rows that refer to them
+    may still be inserted) and returns them as the earlier writer left them. SQLite has
+    one writer at a time for the whole file: the write transaction begins before the
+    read (BEGIN IMMEDIATE), so no other writer can come between the read and the write.
+
+    Pass a statement built once (a module constant): its locking form is built once too.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+        return stmt
+    cached = _locking.get(id(stmt))
+    if cached is None or cached[0] is not stmt:
+        cached = _locking[id(stmt)] = (stmt, stmt.with_for_update(of=list(tables), key_share=True))
+    return cached[1]

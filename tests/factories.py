@@ -88,7 +88,7 @@ def attempt(user: User, course: Course, answers: str | None = "right", seed: int
     taken = start_attempt(user.id, quiz_for(course), seed=seed)
     if answers is not None:
         assert answers in ("right", "wrong"), answers
-        save_answers(taken, answer_form(taken, wrong=answers == "wrong"))
+        save_answers(taken.id, answer_form(taken, wrong=answers == "wrong"))
     finish_attempt(taken)
     if answers is not None:
         for answer in taken.answers:

@@ -34,7 +34,7 @@ def take_course(db, user, trainer, right=True, seed=1):
     for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
         mark_lesson_done(user.id, lesson)
     attempt = start_attempt(user.id, quiz_for(course), seed=seed)
-    save_answers(attempt, answer_form(attempt, wrong=not right))
+    save_answers(attempt.id, answer_form(attempt, wrong=not right))
     finish_attempt(attempt)
     for answer in attempt.answers:
         if answer.needs_grading:

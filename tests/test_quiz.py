@@ -154,10 +154,10 @@ def test_answers_after_the_deadline_do_not_count(db, quiz, units):
     db.session.commit()
     assert attempt.deadline_at == start + timedelta(minutes=20)
     early = right_form(attempt)
-    save_answers(attempt, early, now=start + timedelta(minutes=5))
+    save_answers(attempt.id, early, now=start + timedelta(minutes=5))
     db.session.commit()
     with pytest.raises(QuizError):
-        save_answers(attempt, right_form(attempt, wrong=True), now=start + timedelta(minutes=21))
+        save_answers(attempt.id, right_form(attempt, wrong=True), now=start + timedelta(minutes=21))
     db.session.commit()
     attempt = db.session.get(QuizAttempt, attempt.id)
     assert attempt.state in ("graded", "needs_grading")
@@ -211,7 +211,7 @@ def test_essay_is_graded_by_a_trainer(client, db, quiz, login_as):
     db.session.commit()
     db.session.expire_all()
     attempt = db.session.get(QuizAttempt, attempt.id)
-    save_answers(attempt, right_form(attempt))
+    save_answers(attempt.id, right_form(attempt))
     finish_attempt(attempt)
     db.session.commit()
     assert attempt.state == "needs_grading" and attempt.passed is None

@@ -184,7 +184,7 @@ def _side(db, label: str, district: str, commune: str, course, quiz, trainer, ad
         finished.max_score += 1
         db.session.flush()
         db.session.refresh(finished)
-    save_answers(finished, answer_form(finished))
+    save_answers(finished.id, answer_form(finished))
     finish_attempt(finished)
     waiting = next(a for a in finished.answers if a.needs_grading)
     in_progress = start_attempt(official.id, quiz, seed=2)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import JSON, bindparam, case, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +24,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..signals import progress_recorded
+from ..sql import for_writing
 from .grading import grade
 from .models import AttemptAnswer, AttemptState, Question, Quiz, QuizAttempt
 
@@ -124,10 +126,9 @@ def start_attempt(user_id: int, quiz: Quiz, now: datetime | None = None, seed: i
     raise QuizError(_l("The quiz is busy; try again in a moment."))
 
 
-def _response_from_form(question: Question, order: list[int], form, slot: int) -> dict | None:
+def _response_from_form(qtype: str, data: dict | None, order: list[int], form, slot: int) -> dict | None:
     """Turn the posted fields of one slot into a response in the bank's own terms."""
     name = f"q{slot}"
-    qtype = question.qtype
     if qtype == "multichoice":
         value = form.get(name)
         if value is None or not value.isdigit() or int(value) >= len(order):
@@ -143,9 +144,9 @@ def _response_from_form(question: Question, order: list[int], form, slot: int) -
         value = form.get(name)
         return None if value is None else {"text": value[:20000]}
     if qtype == "matching":
-        rights = question.data.get("rights", [])
+        rights = data.get("rights", [])
         matches = {}
-        for i in range(len(question.data.get("pairs", []))):
+        for i in range(len(data.get("pairs", []))):
             value = form.get(f"{name}-m{i}")
             if value and value.isdigit() and int(value) < len(order):
                 matches[str(i)] = rights[order[int(value)]]
@@ -153,81 +154,209 @@ def _response_from_form(question: Question, order: list[int], form, slot: int) -
     return None
 
 
-def _check_open(attempt: QuizAttempt, now: datetime) -> None:
-    if attempt.state != AttemptState.IN_PROGRESS:
+class AttemptNotFound(LookupError):
+    """No such attempt, or it is another official's: to them it does not exist."""
+
+
+@dataclass
+class _Slot:
+    slot: int
+    qtype: str
+    data: dict | None  # the question's data; for a save only what reading the form needs
+    order: list[int]
+    response: dict | None
+
+
+@dataclass
+class _Held:
+    """An attempt and its slots, read under the write lock of ``_hold``."""
+
+    id: int
+    user_id: int
+    quiz_id: int
+    course_id: int
+    number: int
+    state: str
+    deadline_at: datetime | None
+    max_score: float
+    pass_percent: float
+    slots: list[_Slot]
+
+
+def _hold_statement(grading: bool):
+    # The grader needs every question's data; reading a save's form needs only that of
+    # matching questions (its pairs and right-hand texts).
+    data = Question.data if grading else case((Question.qtype == "matching", Question.data))
+    return (select(QuizAttempt.user_id, QuizAttempt.quiz_id, Quiz.course_id, QuizAttempt.number,
+                   QuizAttempt.state, QuizAttempt.deadline_at, QuizAttempt.max_score, QuizAttempt.pass_percent,
+                   AttemptAnswer.slot, Question.qtype, data.label("data"), AttemptAnswer.order,
+                   AttemptAnswer.response)
+            .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+            .join(AttemptAnswer, AttemptAnswer.attempt_id == QuizAttempt.id)
+            .join(Question, Question.id == AttemptAnswer.question_id)
+            .where(QuizAttempt.id == bindparam("attempt_id")).order_by(AttemptAnswer.slot))
+
+
+_HOLD = {False: _hold_statement(False), True: _hold_statement(True)}
+_STILL_OPEN = exists().where(QuizAttempt.id == bindparam("attempt"),
+                             QuizAttempt.state == AttemptState.IN_PROGRESS.value)
+_answers = AttemptAnswer.__table__
+# Bound names differ from the column names: executemany sets one row per parameter set.
+_WRITE_RESPONSE = (_answers.update()
+                   .where(_answers.c.attempt_id == bindparam("attempt"), _answers.c.slot == bindparam("at_slot"),
+                          _STILL_OPEN)
+                   .values(response=bindparam("new_response", type_=JSON), saved_at=bindparam("now")))
+_WRITE_MARK = (_answers.update()
+               .where(_answers.c.attempt_id == bindparam("attempt"), _answers.c.slot == bindparam("at_slot"))
+               .values(fraction=bindparam("new_fraction"), needs_grading=bindparam("pending")))
+_attempts = QuizAttempt.__table__
+_CLOSE = (_attempts.update()
+          .where(_attempts.c.id == bindparam("attempt"), _attempts.c.state == AttemptState.IN_PROGRESS.value)
+          .values(state=bindparam("new_state"), submitted_at=bindparam("submitted"), graded_at=bindparam("graded"),
+                  score=bindparam("new_score"), percent=bindparam("new_percent"), passed=bindparam("new_passed")))
+
+
+def _hold(attempt_id: int, user_id: int | None = None, grading: bool = False) -> _Held:
+    """The attempt, its state and its slots in one query, locked for writing until the
+    transaction ends: no save or submit of the same attempt can come between this read
+    and this transaction's writes. Every save and every submit starts here.
+    """
+    stmt = for_writing(_HOLD[grading], QuizAttempt, AttemptAnswer)
+    rows = db.session.connection().execute(stmt, {"attempt_id": attempt_id}).all()
+    if not rows or (user_id is not None and rows[0].user_id != user_id):
+        raise AttemptNotFound(attempt_id)
+    first = rows[0]
+    return _Held(attempt_id, first.user_id, first.quiz_id, first.course_id, first.number, first.state,
+                 first.deadline_at, first.max_score, first.pass_percent,
+                 [_Slot(r.slot, r.qtype, r.data, r.order, r.response) for r in rows])
+
+
+def _write_responses(held: _Held, form, now: datetime) -> int:
+    """Store the responses of the form that differ from the stored ones: one statement,
+    which changes nothing unless the attempt is still open."""
+    changed = []
+    for slot in held.slots:
+        # Every slot on the page posts a hidden q<slot>-shown marker, so an empty
+        # response (all boxes unticked) is told apart from a slot not sent at all.
+        if f"q{slot.slot}-shown" not in form:
+            continue
+        response = _response_from_form(slot.qtype, slot.data, slot.order, form, slot.slot)
+        if response != slot.response:
+            slot.response = response
+            changed.append({"attempt": held.id, "at_slot": slot.slot, "new_response": response, "now": now})
+    if not changed:
+        return 0
+    written = db.session.connection().execute(_WRITE_RESPONSE, changed).rowcount
+    if written != len(changed):  # cannot happen under the lock of _hold; never keep half a save
         raise QuizError(_l("This attempt has already been submitted."))
-    if attempt.deadline_at is not None and now > attempt.deadline_at:
-        finish_attempt(attempt, now)
+    _forget(held.id)
+    return len(changed)
+
+
+def _check_open(held: _Held, now: datetime) -> None:
+    if held.state != AttemptState.IN_PROGRESS:
+        raise QuizError(_l("This attempt has already been submitted."))
+    if held.deadline_at is not None and now > held.deadline_at:
+        _close(_hold(held.id, grading=True), now)
         raise QuizError(_l("Time is up: the attempt was submitted with the answers saved before the deadline."))
 
 
-def save_answers(attempt: QuizAttempt, form, now: datetime | None = None) -> int:
-    """Store the responses present in the form; returns how many slots changed."""
+def save_answers(attempt_id: int, form, now: datetime | None = None, user_id: int | None = None) -> int:
+    """Store the responses present in the form; returns how many slots changed.
+
+    Two statements: the attempt and its slots read under the write lock, then one
+    UPDATE of the answers that changed. ``user_id``: the attempt must be theirs
+    (``AttemptNotFound`` otherwise). A closed or expired attempt raises QuizError
+    (an expired one is graded first, with the answers saved before the deadline).
+    """
     now = now or utcnow()
-    _check_open(attempt, now)
-    changed = 0
-    for answer in attempt.answers:
-        # Every slot on the page posts a hidden q<slot>-shown marker, so an empty
-        # response (all boxes unticked) is told apart from a slot not sent at all.
-        if f"q{answer.slot}-shown" not in form:
-            continue
-        response = _response_from_form(answer.question, answer.order, form, answer.slot)
-        if response != answer.response:
-            answer.response = response
-            answer.saved_at = now
-            changed += 1
-    db.session.flush()
-    return changed
+    held = _hold(attempt_id, user_id)
+    _check_open(held, now)
+    return _write_responses(held, form, now)
+
+
+def submit_attempt(attempt_id: int, form=None, now: datetime | None = None, user_id: int | None = None) -> bool:
+    """Save the form's responses, if the time allows, and grade the attempt once.
+
+    Returns True if this call graded it; False if it was already submitted.
+    """
+    now = now or utcnow()
+    held = _hold(attempt_id, user_id, grading=True)
+    if held.state != AttemptState.IN_PROGRESS:
+        return False
+    if form is not None and (held.deadline_at is None or now <= held.deadline_at):
+        _write_responses(held, form, now)
+    return _close(held, now)
 
 
 def finish_attempt(attempt: QuizAttempt, now: datetime | None = None) -> bool:
-    """Submit and grade once. Returns False if another request already did.
-
-    The state change is a conditional UPDATE, so of many simultaneous
-    submits exactly one proceeds to grading; the others see the result.
-    """
+    """Submit and grade once, with the answers as stored. Returns False if another
+    request already did."""
     now = now or utcnow()
-    claimed = db.session.execute(
-        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.IN_PROGRESS.value)
-        .values(state=AttemptState.GRADING.value, submitted_at=min(now, attempt.deadline_at) if attempt.deadline_at else now)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.refresh(attempt)
+    return _close(_hold(attempt.id, grading=True), now)
+
+
+def _result(fractions: list[float | None], max_score: float, pass_percent: float):
+    """What the answers' marks add up to: (state, score, percent, passed). The one rule,
+    for automatic grading and for a trainer's mark alike."""
+    score = sum(f or 0.0 for f in fractions)
+    percent = round(100.0 * score / max_score, 2) if max_score else 0.0
+    if any(f is None for f in fractions):
+        return AttemptState.NEEDS_GRADING.value, score, percent, None
+    return AttemptState.GRADED.value, score, percent, percent >= pass_percent - 1e-9
+
+
+def _close(held: _Held, now: datetime) -> bool:
+    """Grade the held attempt and store the result: the attempt's row in one conditional
+    UPDATE (of several simultaneous submits exactly one gets past it), the marks of
+    its answers in one more statement."""
+    if held.state != AttemptState.IN_PROGRESS:
+        return False
+    marks = [(s.slot, grade(s.qtype, s.data, s.response).fraction) for s in held.slots]
+    state, score, percent, passed = _result([f for _slot, f in marks], held.max_score, held.pass_percent)
+    graded = state == AttemptState.GRADED.value
+    connection = db.session.connection()
+    claimed = connection.execute(_CLOSE, {
+        "attempt": held.id, "new_state": state, "new_score": score, "new_percent": percent, "new_passed": passed,
+        "submitted": min(now, held.deadline_at) if held.deadline_at else now,
+        "graded": now if graded else None}).rowcount
     if claimed != 1:
         return False
-    for answer in attempt.answers:
-        outcome = grade(answer.question.qtype, answer.question.data, answer.response)
-        answer.fraction = outcome.fraction
-        answer.needs_grading = outcome.fraction is None
-    _update_result(attempt, now)
+    connection.execute(_WRITE_MARK, [{"attempt": held.id, "at_slot": slot, "new_fraction": fraction,
+                                      "pending": fraction is None} for slot, fraction in marks])
+    held.state = state
+    _forget(held.id)
+    if graded:
+        _announce_graded(held.id, held.user_id, held.quiz_id, held.course_id, held.number, percent, passed)
     return True
 
 
+def _announce_graded(attempt_id: int, user_id: int, quiz_id: int, course_id: int, number: int,
+                     percent: float, passed: bool) -> None:
+    record("quiz.result", "quiz_attempt", attempt_id, subject_id=user_id,
+           data={"quiz": quiz_id, "number": number, "percent": percent, "passed": passed})
+    progress_recorded.send("quizzes", user_id=user_id, course_id=course_id)
+
+
+def _forget(attempt_id: int) -> None:
+    """Objects of this attempt already in the session were written around: reload them on next use."""
+    attempt = db.session.identity_map.get(QuizAttempt.__mapper__.identity_key_from_primary_key((attempt_id,)))
+    if attempt is not None:
+        for answer in attempt.__dict__.get("answers", ()):
+            db.session.expire(answer)
+        db.session.expire(attempt)
+
+
 def _update_result(attempt: QuizAttempt, now: datetime) -> None:
-    pending = any(a.needs_grading for a in attempt.answers)
-    score = sum(a.fraction or 0.0 for a in attempt.answers)
-    attempt.score = score
-    attempt.percent = round(100.0 * score / attempt.max_score, 2) if attempt.max_score else 0.0
-    if pending:
-        attempt.state, attempt.passed, attempt.graded_at = AttemptState.NEEDS_GRADING.value, None, None
-    else:
-        attempt.state, attempt.graded_at = AttemptState.GRADED.value, now
-        attempt.passed = attempt.percent >= attempt.pass_percent - 1e-9
+    state, score, percent, passed = _result([a.fraction for a in attempt.answers], attempt.max_score,
+                                            attempt.pass_percent)
+    attempt.state, attempt.score, attempt.percent, attempt.passed = state, score, percent, passed
+    attempt.graded_at = now if state == AttemptState.GRADED.value else None
     db.session.flush()
-    if attempt.state == AttemptState.GRADED:
-        record("quiz.result", "quiz_attempt", attempt.id, subject_id=attempt.user_id,
-               data={"quiz": attempt.quiz_id, "number": attempt.number, "percent": attempt.percent,
-                     "passed": attempt.passed})
+    if state == AttemptState.GRADED.value:
         quiz = db.session.get(Quiz, attempt.quiz_id)
-        progress_recorded.send("quizzes", user_id=attempt.user_id, course_id=quiz.course_id)
-
-
-def submit_attempt(attempt: QuizAttempt, form=None, now: datetime | None = None) -> QuizAttempt:
-    now = now or utcnow()
-    if attempt.state == AttemptState.IN_PROGRESS:
-        if form is not None and (attempt.deadline_at is None or now <= attempt.deadline_at):
-            save_answers(attempt, form, now)
-        finish_attempt(attempt, now)
-    return attempt
+        _announce_graded(attempt.id, attempt.user_id, attempt.quiz_id, quiz.course_id, attempt.number,
+                         percent, passed)
 
 
 def grade_essay(answer: AttemptAnswer, fraction: float, comment: str, grader_id: int) -> QuizAttempt:

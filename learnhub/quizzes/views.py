@@ -10,7 +10,8 @@ from ..catalog.services import course_by_slug
 from ..extensions import db
 from ..models_base import utcnow
 from .attempts import (
-    QuizError, attempt_with_questions, attempts_of, finalise_expired, grade_essay, grading_queue, quiz_for, save_answers, start_attempt,
+    AttemptNotFound, QuizError, attempt_with_questions, attempts_of, finalise_expired, grade_essay, grading_queue,
+    quiz_for, save_answers, start_attempt,
     submit_attempt,
 )
 from .forms import QuizSettingsForm
@@ -84,30 +85,34 @@ def _wants_json() -> bool:
 @bp.post("/quiz/attempts/<int:attempt_id>/save")
 @login_required
 def save(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
+    now = utcnow()
     try:
-        save_answers(attempt, request.form)
+        save_answers(attempt_id, request.form, now, user_id=current_user.id)
+    except AttemptNotFound:
+        abort(404)  # another official's attempt does not exist for you
     except QuizError as exc:
-        db.session.commit()
+        db.session.commit()  # an attempt out of time was graded on the way
         if _wants_json():
             return jsonify(status="closed", message=str(exc),
-                           redirect=url_for("quizzes.review", attempt_id=attempt.id)), 409
+                           redirect=url_for("quizzes.review", attempt_id=attempt_id)), 409
         flash(str(exc), "error")
-        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     db.session.commit()
     if _wants_json():
-        return jsonify(status="saved", saved_at=utcnow().isoformat())
+        return jsonify(status="saved", saved_at=now.isoformat())
     flash(_("Your answers are saved."), "success")
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
 
 
 @bp.post("/quiz/attempts/<int:attempt_id>/submit")
 @login_required
 def submit(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
-    submit_attempt(attempt, request.form)
+    try:
+        submit_attempt(attempt_id, request.form, user_id=current_user.id)
+    except AttemptNotFound:
+        abort(404)
     db.session.commit()
-    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.review", attempt_id=attempt_id))
 
 
 @bp.get("/quiz/attempts/<int:attempt_id>/review")
