@@ -11,7 +11,7 @@ from sqlalchemy import select
 from learnhub.attendance.models import AttendanceRecord
 
 from . import factories
-from .test_conference import COMMUNES, conference  # noqa: F401 (fixture)
+from .conference_world import COMMUNES, conference  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = os.environ.get("LEARNHUB_SCREENSHOTS")

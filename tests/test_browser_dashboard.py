@@ -9,8 +9,8 @@ from learnhub.config import VIETNAM_TZ
 from learnhub.models_base import utcnow
 
 from . import factories
-from .test_browser import log_in
-from .test_dashboard import course, fixture, programme  # noqa: F401 (fixtures)
+from .browser import log_in
+from .dashboard_world import course, fixture, programme  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

@@ -28,33 +28,8 @@ from learnhub.programmes.services import create_programme
 from learnhub.spreadsheets import SpreadsheetError, read_table
 
 from . import factories
+from .conference_world import COMMUNES, conference, pdf_text  # noqa: F401 (fixtures and helpers)
 
-COMMUNES = ["D217-01", "D217-02", "D217-03", "D217-04", "D217-05"]
-
-
-@pytest.fixture
-def conference(app, db, units):
-    sync_content(app.config["COURSES_DIR"], app.config["QUIZZES_DIR"])
-    db.session.commit()
-    trainer = factories.make_user("trainer", username="giangvien")
-    programme = create_programme(code="iso-2026", title="Tập huấn ISO 2026", description="",
-                                 courses=[course_by_slug("iso-co-ban")], target_units=[factories.unit("217")],
-                                 requires_attendance=True, deadline=None, validity_months=24, issuer_name="",
-                                 by=trainer)
-    now = utcnow()
-    session = create_session(programme, title="Hội nghị tập huấn huyện Lạng Giang", unit=factories.unit("217"),
-                             venue="Hội trường UBND huyện", starts_at=now - timedelta(minutes=10),
-                             ends_at=now + timedelta(hours=3), trainer=trainer)
-    db.session.commit()
-    return session, trainer
-
-
-def pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-
-
-# --- one folding rule -----------------------------------------------------------
 
 def test_fold_ignores_accents_case_d_and_spaces():
     assert fold("  NGUYỄN   Văn  Ấn ") == "nguyen van an"
