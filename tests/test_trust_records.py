@@ -172,3 +172,21 @@ def test_exported_cells_never_run_as_formulas(client, db, login_as, programme):
             cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
         assert not any(c.startswith(("=", "+", "-", "@")) for c in cells), fmt
         assert any("HYPERLINK" in c for c in cells), fmt  # shown, as typed, but inert
+
+
+def test_odd_digits_in_a_quiz_save_are_ignored_not_a_500(client, db, courses, login_as):
+    from learnhub.quizzes.attempts import quiz_for, start_attempt
+    from learnhub.quizzes.models import AttemptAnswer
+
+    official = login_as("official")
+    attempt = start_attempt(official.id, quiz_for(courses["iso-co-ban"]), seed=1)
+    db.session.commit()
+    slots = [a.slot for a in attempt.answers]
+    form = {}
+    for slot in slots:  # every kind of slot gets a superscript two, an Arabic-Indic one, a huge number
+        form.update({f"q{slot}-shown": "1", f"q{slot}": "²", f"q{slot}-m0": "٣", f"q{slot}-m1": "9" * 30})
+    response = client.post(f"/quiz/attempts/{attempt.id}/save", data=form, headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.get_json()["status"] == "saved"
+    kinds = {a.question.qtype for a in db.session.scalars(select(AttemptAnswer).where(
+        AttemptAnswer.attempt_id == attempt.id))}
+    assert {"multichoice", "matching"} & kinds  # the slots whose values are choice numbers were there

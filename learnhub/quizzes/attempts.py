@@ -126,16 +126,22 @@ def start_attempt(user_id: int, quiz: Quiz, now: datetime | None = None, seed: i
     raise QuizError(_l("The quiz is busy; try again in a moment."))
 
 
+def _choice(value: str | None, order: list[int]) -> int | None:
+    """The choice a posted value names, or None for anything else ("²" is a digit to
+    str.isdigit but no number: only ASCII digits count)."""
+    if value and value.isascii() and value.isdigit() and len(value) < 6 and int(value) < len(order):
+        return order[int(value)]
+    return None
+
+
 def _response_from_form(qtype: str, data: dict | None, order: list[int], form, slot: int) -> dict | None:
     """Turn the posted fields of one slot into a response in the bank's own terms."""
     name = f"q{slot}"
     if qtype == "multichoice":
-        value = form.get(name)
-        if value is None or not value.isdigit() or int(value) >= len(order):
-            return None
-        return {"choice": order[int(value)]}
+        choice = _choice(form.get(name), order)
+        return None if choice is None else {"choice": choice}
     if qtype == "multiresponse":
-        chosen = [order[int(v)] for v in form.getlist(name) if v.isdigit() and int(v) < len(order)]
+        chosen = [c for c in (_choice(v, order) for v in form.getlist(name)) if c is not None]
         return {"choices": sorted(set(chosen))}
     if qtype == "truefalse":
         value = form.get(name)
@@ -147,9 +153,9 @@ def _response_from_form(qtype: str, data: dict | None, order: list[int], form, s
         rights = data.get("rights", [])
         matches = {}
         for i in range(len(data.get("pairs", []))):
-            value = form.get(f"{name}-m{i}")
-            if value and value.isdigit() and int(value) < len(order):
-                matches[str(i)] = rights[order[int(value)]]
+            choice = _choice(form.get(f"{name}-m{i}"), order)
+            if choice is not None:
+                matches[str(i)] = rights[choice]
         return {"matches": matches}
     return None
 
