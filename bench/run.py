@@ -284,7 +284,7 @@ class Bench:
             requests = [wrk.Req("POST", "/check-in", {"Cookie": pool[u], "Content-Type": FORM},
                                 [form_body({"csrf_token": token, "code": p.checkin_code})]) for u in p.pool]
             self.measure("checkin", "self check-in POST /check-in", app, requests,
-                         wrk.Expect(302, location="/my"), bare, mode="once",
+                         wrk.Expect(302, location="/check-in/"), bare, mode="once",
                          note="each a different official, one session for the whole province")
         if "report-province" in want:
             self.measure("report_province", f"committee report GET /reports/ (province, {backend})", app,
