@@ -119,3 +119,14 @@ def test_reads_outside_a_transaction_use_one_pooled_connection_per_request(app, 
         assert reads.first(account_statement(), {"id": user_id + 999}) is None
         assert pool.checkedout() == before + 1
     assert pool.checkedout() == before  # given back when the request ended
+
+
+def test_the_glossary_is_one_cached_page_with_the_readers_own_header(client, courses, login_as):
+    login_as("official", username="tra.tu")
+    for _ in range(2):
+        html = client.get("/glossary").get_data(as_text=True)
+        assert "(tra.tu)" in html and "<h1" in html and not SLOT.search(html)
+    client.post("/logout")
+    login_as("committee", username="ban.chi.dao")
+    html = client.get("/glossary").get_data(as_text=True)
+    assert "(ban.chi.dao)" in html and "tra.tu" not in html and "Bảng theo dõi" in html

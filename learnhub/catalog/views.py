@@ -1,9 +1,11 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import functools
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from .. import fragments
+from .. import fragments, reads
 from ..extensions import db
 from ..formatting import format_date
 from .models import ContentPage, Lesson
@@ -51,5 +53,12 @@ def lesson_done(slug: str, lesson_slug: str):
 @bp.get("/glossary")
 @login_required
 def glossary():
-    page = db.session.scalar(select(ContentPage).where(ContentPage.slug == "glossary")) or abort(404)
-    return render_template("catalog/page.html", page=page)
+    page = reads.first(_content_page_statement(), {"slug": "glossary"}) or abort(404)
+    return fragments.page("catalog/page.html", current_user.role, {}, title=page.title,
+                          body_html=page.body_html, toc_html=page.toc_html)
+
+
+@functools.cache
+def _content_page_statement():
+    return select(ContentPage.title, ContentPage.body_html, ContentPage.toc_html).where(
+        ContentPage.slug == bindparam("slug"))
