@@ -117,7 +117,8 @@ def home():
     """The home page: for an official, what is left before each certificate, then the courses."""
     now = utcnow()
     progress = progress_by_course(current_user.id)
-    standings = programme_standings(current_user, now, progress) if current_user.has_role(Role.OFFICIAL) else []
+    # A tuple of frozen values: the standings are a cached fragment keyed by them.
+    standings = tuple(programme_standings(current_user, now, progress)) if current_user.has_role(Role.OFFICIAL) else ()
     return render_template("certificates/home.html", standings=standings, now=now, progress=progress)
 
 

@@ -20,8 +20,8 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..sql import insert_ignoring_duplicates
 from ..programmes.models import TrainingProgramme
-from ..quizzes.models import Quiz
-from ..quizzes.results import passed_quizzes
+from ..quizzes.models import AttemptState, Quiz, QuizAttempt
+from ..quizzes.results import QuizResult, passed_quizzes
 from .models import CourseCompletion
 
 
@@ -142,10 +142,65 @@ def progress_by_course(user_id: int) -> tuple[CourseProgress, ...]:
                                 bool(r[9])) for r in rows)
 
 
+@dataclass(frozen=True)
+class QuizSummary:
+    """``quizzes.results.QuizResult``'s values, hashable (the home page's standings are a
+    fragment keyed by them), with its own ``status`` and ``closed`` rules."""
+    percent: float | None
+    passed: bool
+    attempts_used: int
+    attempts_left: int | None
+    in_progress: bool = False
+    waiting: bool = False
+
+    status = property(QuizResult.status.fget)
+    closed = property(QuizResult.closed.fget)
+
+
+@functools.lru_cache(maxsize=1)
+def _quiz_results_statement():
+    user_id = bindparam("user_id")
+    passed = passed_quizzes()
+    quiz_passed = Quiz.course_id.in_(select(passed.c.course_id).where(passed.c.user_id == user_id))
+    return (select(Quiz.course_id, Quiz.grading, Quiz.max_attempts, QuizAttempt.state, QuizAttempt.percent,
+                   quiz_passed)
+            .outerjoin(QuizAttempt, and_(QuizAttempt.quiz_id == Quiz.id, QuizAttempt.user_id == user_id))
+            .order_by(Quiz.course_id, QuizAttempt.number))
+
+
+def quiz_results(user_id: int) -> dict[int, QuizSummary]:
+    """``quiz_result`` for every quiz at once, by course id: one query (Core, built once)
+    instead of three per quiz. Same reading: the grade that counts by the quiz's grading
+    method, "passed" by ``passed_quizzes``, attempts used and left."""
+    attempts: dict[int, list] = {}
+    quizzes: dict[int, tuple] = {}
+    for course_id, grading, max_attempts, state, percent, passed in db.session.connection().execute(
+            _quiz_results_statement(), {"user_id": user_id}):
+        quizzes[course_id] = (grading, max_attempts, bool(passed))
+        rows = attempts.setdefault(course_id, [])
+        if state is not None:
+            rows.append((state, percent))
+    out = {}
+    for course_id, (grading, max_attempts, passed) in quizzes.items():
+        rows = attempts[course_id]
+        graded = [percent for state, percent in rows if state == AttemptState.GRADED]
+        percent = (graded[-1] if graded else None) if grading == "last" else max(graded, default=None)
+        out[course_id] = QuizSummary(
+            percent, bool(graded) and passed, len(rows), None if not max_attempts else max(max_attempts - len(rows), 0),
+            in_progress=any(state == AttemptState.IN_PROGRESS for state, _ in rows),
+            waiting=any(state == AttemptState.NEEDS_GRADING for state, _ in rows))
+    return out
+
+
+def attended_condition(programme_id, user_id):
+    """SQL: the official attended one of the programme's sessions (present or late)."""
+    return (select(AttendanceRecord.id).join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
+            .where(TrainingSession.programme_id == programme_id, AttendanceRecord.user_id == user_id,
+                   AttendanceRecord.status.in_(ATTENDED_STATUSES)).exists())
+
+
 def attended(user_id: int, programme: TrainingProgramme) -> bool:
-    return db.session.scalar(select(AttendanceRecord.id).join(TrainingSession).where(
-        TrainingSession.programme_id == programme.id, AttendanceRecord.user_id == user_id,
-        AttendanceRecord.status.in_(ATTENDED_STATUSES)).limit(1)) is not None
+    return bool(db.session.scalar(select(attended_condition(programme.id, user_id))))
 
 
 @dataclass
