@@ -17,7 +17,7 @@ from . import documents
 from .models import Certificate
 from .standing import programme_standings
 from .services import (
-    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, issue_by_hand, revoke,
+    CertificateError, can_see_certificate, certificate_by_code, certificates_of, certificates_in_scope, issue_by_hand, revoke,
     training_record,
 )
 
@@ -139,8 +139,8 @@ def pdf(code: str):
 @bp.get("/my/certificates")
 @login_required
 def mine():
-    record = training_record(current_user)
-    return render_template("certificates/mine.html", record=record, now=utcnow())
+    # The page lists the certificates only; the whole training record is the PDF's.
+    return render_template("certificates/mine.html", certificates=certificates_of(current_user.id), now=utcnow())
 
 
 @bp.get("/my/record.pdf")

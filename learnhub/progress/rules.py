@@ -142,6 +142,24 @@ def progress_by_course(user_id: int) -> tuple[CourseProgress, ...]:
                                 bool(r[9])) for r in rows)
 
 
+@functools.lru_cache(maxsize=1)
+def _lessons_left_statement():
+    done = select(LessonProgress.id).where(LessonProgress.lesson_id == Lesson.id,
+                                           LessonProgress.user_id == bindparam("user_id")).exists()
+    return (select(Lesson.course_id, Lesson.id, Lesson.slug, Lesson.title)
+            .where(Lesson.retired_at.is_(None), ~done).order_by(Lesson.course_id, Lesson.position, Lesson.slug))
+
+
+def lessons_left(user_id: int) -> dict[int, tuple[tuple[int, str, str], ...]]:
+    """(id, slug, title) of the active lessons the official has not finished, in order, by
+    course id: one query for every course (``catalog.services.lesson_outline`` without
+    ``done_lesson_ids``, course by course)."""
+    out: dict[int, list] = {}
+    for course_id, *row in db.session.connection().execute(_lessons_left_statement(), {"user_id": user_id}):
+        out.setdefault(course_id, []).append(tuple(row))
+    return {course_id: tuple(rows) for course_id, rows in out.items()}
+
+
 @dataclass(frozen=True)
 class QuizSummary:
     """``quizzes.results.QuizResult``'s values, hashable (the home page's standings are a

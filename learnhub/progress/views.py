@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from ..catalog.services import course_by_slug, done_lesson_ids, lesson_outline
 from ..quizzes.attempts import quiz_for
 from ..quizzes.results import quiz_result
-from .rules import progress_by_course
+from .rules import lessons_left, progress_by_course, quiz_results
 
 bp = Blueprint("progress", __name__)
 
@@ -21,15 +21,12 @@ def index():
 @login_required
 def my_training():
     progress = progress_by_course(current_user.id)
-    remaining, quizzes = {}, {}
-    for item in progress:
-        if not item.complete:
-            done = done_lesson_ids(current_user.id, item.course.id)
-            remaining[item.course.id] = [row for row in lesson_outline(item.course) if row[0] not in done]
-            quiz = quiz_for(item.course) if item.has_quiz else None
-            if quiz is not None:
-                quizzes[item.course.id] = quiz_result(current_user.id, quiz)
-    return render_template("progress/my.html", progress=progress, remaining=remaining, quizzes=quizzes)
+    left = [item for item in progress if not item.complete]
+    remaining = lessons_left(current_user.id) if left else {}
+    quizzes = quiz_results(current_user.id) if any(item.has_quiz for item in left) else {}
+    # Frozen values: the page's body is a cached fragment keyed by them.
+    rows = tuple((item, remaining.get(item.course.id, ()), quizzes.get(item.course.id)) for item in progress)
+    return render_template("progress/my.html", rows=rows)
 
 
 @bp.get("/courses/<slug>")
