@@ -2,10 +2,8 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
-from ..catalog.services import course_by_slug, done_lesson_ids, lesson_outline
-from ..quizzes.attempts import quiz_for
-from ..quizzes.results import quiz_result
-from .rules import lessons_left, progress_by_course, quiz_results
+from ..auth.models import Role
+from .rules import course_page, lessons_left, progress_by_course, quiz_results
 
 bp = Blueprint("progress", __name__)
 
@@ -32,11 +30,8 @@ def my_training():
 @bp.get("/courses/<slug>")
 @login_required
 def course(slug: str):
-    course = course_by_slug(slug) or abort(404)
-    outline = lesson_outline(course)
-    done = done_lesson_ids(current_user.id, course.id)
-    next_lesson = next((row for row in outline if row[0] not in done), None)
-    quiz = quiz_for(course)
-    result = quiz_result(current_user.id, quiz) if quiz else None
-    return render_template("progress/course.html", course=course, outline=outline, done=done,
-                           next_lesson=next_lesson, quiz=quiz, quiz_result=result)
+    page = course_page(current_user.id, slug) or abort(404)
+    result = quiz_results(current_user.id).get(page.id) if page.quiz_pass_percent is not None else None
+    # Frozen values: the page's body is a cached fragment keyed by them.
+    return render_template("progress/course.html", course=page, quiz_result=result,
+                           staff=current_user.has_role(Role.TRAINER, Role.ADMIN))
