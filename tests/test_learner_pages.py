@@ -1,0 +1,122 @@
+"""The learner's pages read what they show in a fixed number of queries, however many
+courses, programmes, attempts and certificates the official has; and the home page's
+quiz results, read for every course at once, say what each quiz's own page says."""
+import shutil
+from dataclasses import asdict
+
+from sqlalchemy import event, select
+
+from learnhub.attendance.services import mark
+from learnhub.catalog.models import Course
+from learnhub.materials.sync import sync_content
+from learnhub.progress.rules import quiz_results
+from learnhub.quizzes.attempts import quiz_for, start_attempt
+from learnhub.quizzes.results import quiz_result
+
+from . import factories
+
+PAGES = ["/", "/courses", "/my", "/my/certificates", "/courses/iso-co-ban"]
+
+
+def _count_queries(db, fn) -> int:
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return len(seen)
+
+
+def _more_courses(app, db, tmp_path, n: int) -> list[Course]:
+    """The fixture course copied ``n`` times under other slugs, each with its quiz."""
+    courses_dir, quizzes_dir = tmp_path / "courses", tmp_path / "quizzes"
+    shutil.copytree(app.config["COURSES_DIR"], courses_dir)
+    shutil.copytree(app.config["QUIZZES_DIR"], quizzes_dir)
+    original = (courses_dir / "iso-co-ban" / "course.md").read_text(encoding="utf-8")
+    bank = (quizzes_dir / "iso-co-ban.gift").read_text(encoding="utf-8")
+    slugs = []
+    for i in range(2, n + 2):
+        slug = f"iso-co-ban-{i}"
+        shutil.copytree(courses_dir / "iso-co-ban", courses_dir / slug)
+        (courses_dir / slug / "course.md").write_text(
+            original.replace("iso-co-ban.gift", f"{slug}.gift").replace('(khóa thử)', f'(khóa thử {i})')
+            .replace('"iso-co-ban/', f'"{slug}/'), encoding="utf-8")
+        (quizzes_dir / f"{slug}.gift").write_text(bank.replace("iso-co-ban/", f"{slug}/"), encoding="utf-8")
+        slugs.append(slug)
+    sync_content(str(courses_dir), str(quizzes_dir))
+    db.session.commit()
+    return list(db.session.scalars(select(Course).where(Course.slug.in_(slugs))))
+
+
+def test_learner_pages_do_not_query_more_with_more_courses_programmes_and_certificates(
+        app, client, db, programme, login_as, tmp_path):
+    official = login_as("official")
+    base = programme.courses[0]
+    factories.lessons_of(base)
+    from learnhub.catalog.services import mark_lesson_done
+    mark_lesson_done(official.id, factories.lessons_of(base)[0])
+    db.session.commit()
+    factories.attempt(official, base, "wrong", seed=3)
+    for page in PAGES:
+        assert client.get(page).status_code == 200, page
+    small = {page: _count_queries(db, lambda page=page: client.get(page)) for page in PAGES}
+
+    # Three more courses with quizzes, two more programmes (one without attendance), the
+    # conference attended, every course taken (certificates issued), a quiz failed then passed.
+    extra = _more_courses(app, db, tmp_path, 3)
+    trainer = factories.make_user("trainer")
+    factories.make_programme(trainer, [base, *extra], code="iso-2022", title="Tập huấn 2022")
+    factories.make_programme(trainer, extra[:2], code="iso-2023", title="Tập huấn 2023", requires_attendance=False)
+    mark(factories.the_session(programme), official, "present", by=None, source="roll_call")
+    db.session.commit()
+    for course in [base, *extra[:2]]:
+        factories.attempt(official, course, "wrong", seed=4)
+        factories.complete_course(official, course)
+    factories.finish_lessons(official, extra[2])
+    start_attempt(official.id, quiz_for(extra[2]))
+    db.session.commit()
+
+    home = client.get("/").get_data(as_text=True)
+    assert "Tập huấn 2022" in home and "Tập huấn 2023" in home
+    assert client.get("/my/certificates").get_data(as_text=True).count("<li class=\"card\">") == 2
+    large = {page: _count_queries(db, lambda page=page: client.get(page)) for page in PAGES}
+    assert all(large[page] <= small[page] for page in PAGES), (small, large)
+    assert all(n <= 6 for n in small.values()), small
+
+
+def test_quiz_results_of_every_course_match_each_quiz_result(app, db, courses, login_as, tmp_path):
+    official = login_as("official")
+    extra = _more_courses(app, db, tmp_path, 4)
+    base = courses["iso-co-ban"]
+    last = quiz_for(extra[3])
+    last.grading = "last"
+    limited = quiz_for(extra[2])
+    limited.max_attempts = 2
+    db.session.commit()
+    factories.attempt(official, base, "wrong", seed=1)                # failed, attempts left
+    factories.attempt(official, extra[0], "right", seed=1)            # passed at once
+    factories.attempt(official, extra[1], "right", seed=1)            # passed, then failed: still passed (highest)
+    factories.attempt(official, extra[1], "wrong", seed=2)
+    factories.attempt(official, extra[2], "wrong", seed=1)            # failed, one attempt open: none left after
+    start_attempt(official.id, limited)
+    factories.attempt(official, extra[3], "right", seed=1)            # "last attempt": passed then failed
+    factories.attempt(official, extra[3], "wrong", seed=2)
+    db.session.commit()
+
+    results = quiz_results(official.id)
+    for course in [base, *extra]:
+        expected = asdict(quiz_result(official.id, quiz_for(course)))
+        summary = results[course.id]
+        assert asdict(summary) == expected, course.slug
+        assert summary.status == quiz_result(official.id, quiz_for(course)).status
+    assert results[extra[0].id].passed and results[extra[1].id].passed
+    assert not results[extra[3].id].passed and results[extra[3].id].percent == 0
+    assert results[extra[2].id].attempts_left == 0 and results[extra[2].id].in_progress
+    # An official who has not started any quiz: every quiz "not attempted yet".
+    other = factories.make_user("official")
+    assert {s.status for s in quiz_results(other.id).values()} == {"not_started"}
