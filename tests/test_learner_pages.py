@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 from learnhub.attendance.services import mark
 from learnhub.catalog.models import Course
 from learnhub.materials.sync import sync_content
-from learnhub.progress.rules import quiz_results
+from learnhub.progress.rules import progress_by_course, quiz_results
 from learnhub.quizzes.attempts import quiz_for, start_attempt
 from learnhub.quizzes.results import quiz_result
 
@@ -114,6 +114,9 @@ def test_quiz_results_of_every_course_match_each_quiz_result(app, db, courses, l
         summary = results[course.id]
         assert asdict(summary) == expected, course.slug
         assert summary.status == quiz_result(official.id, quiz_for(course)).status
+    # The course cards say the same of each quiz.
+    assert {p.course.id: p.quiz_passed for p in progress_by_course(official.id)} == {
+        c: r.passed for c, r in results.items()}
     assert results[extra[0].id].passed and results[extra[1].id].passed
     assert not results[extra[3].id].passed and results[extra[3].id].percent == 0
     assert results[extra[2].id].attempts_left == 0 and results[extra[2].id].in_progress

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_
+from sqlalchemy.sql.util import ClauseAdapter
 
 from ..attendance.models import ATTENDED_STATUSES, AttendanceRecord, TrainingSession
 from ..auth.models import User
@@ -114,6 +115,16 @@ class CourseProgress:
         return self.total > 0 and self.done >= self.total
 
 
+def _passed_by(user_id):
+    """``passed_quizzes`` read over one official's attempts only: the same rule (the same
+    statement, its attempt table swapped for the official's rows), without building the
+    union over every official first, which SQLite does not narrow by the outer condition
+    (0.27 ms at 5,000 officials, growing with them; 0.01 ms this way)."""
+    attempts = QuizAttempt.__table__
+    own = select(attempts).where(attempts.c.user_id == user_id).subquery("own_attempt")
+    return ClauseAdapter(own).traverse(passed_quizzes())
+
+
 @functools.lru_cache(maxsize=1)
 def _progress_statement():
     """Built once (it holds bind parameters only): building this SELECT, with the "quiz
@@ -124,7 +135,7 @@ def _progress_statement():
     done = (select(func.count(LessonProgress.id)).join(Lesson, Lesson.id == LessonProgress.lesson_id)
             .where(active_lesson, LessonProgress.user_id == user_id).scalar_subquery())
     has_quiz = select(Quiz.id).where(Quiz.course_id == Course.id).exists()
-    passed = passed_quizzes()
+    passed = _passed_by(user_id)
     quiz_passed = Course.id.in_(select(passed.c.course_id).where(passed.c.user_id == user_id))
     complete = select(CourseCompletion.course_id).where(
         CourseCompletion.user_id == user_id, CourseCompletion.course_id == Course.id).exists()
@@ -217,7 +228,7 @@ class QuizSummary:
 @functools.lru_cache(maxsize=1)
 def _quiz_results_statement():
     user_id = bindparam("user_id")
-    passed = passed_quizzes()
+    passed = _passed_by(user_id)
     quiz_passed = Quiz.course_id.in_(select(passed.c.course_id).where(passed.c.user_id == user_id))
     return (select(Quiz.course_id, Quiz.grading, Quiz.max_attempts, QuizAttempt.state, QuizAttempt.percent,
                    quiz_passed)
