@@ -3,6 +3,8 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from sqlalchemy import select
+
 from ..admin.models import ImportBatch
 from ..admin.services import stage_upload
 from ..auth.decorators import roles_required
@@ -227,7 +229,12 @@ def check_in_view():
 def confirm(session_id: int):
     """One tap after the scan (and the log-in it led through): check in to this session."""
     session = db.session.get(TrainingSession, session_id) or abort(404)
-    if not sees_unit(current_user, session.unit) and not is_within(current_user.unit, session.unit):
+    # The session's unit and the official's in one query; both are then read from the
+    # session's identity map (the full account is not needed for its unit).
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
+        OrgUnit.id.in_({session.unit_id, current_user.unit_id})))}
+    own_unit = units.get(current_user.unit_id)
+    if not sees_unit(current_user, session.unit) and not is_within(own_unit, session.unit):
         abort(404)  # a session elsewhere: nothing of it to show, nobody to check in
     scan = cookie.get(PASS) or {}
     scanned = scan.get("s") == session.id and scan_still_valid(float(scan.get("at") or 0))
