@@ -11,6 +11,7 @@ filled in on the way out.
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from urllib.parse import quote
 
 from flask import Flask, current_app, request
@@ -23,7 +24,10 @@ CSRF_SLOT = "csrf" + secrets.token_hex(12)
 PATH_SLOT = "path" + secrets.token_hex(12)
 _MAX_ENTRIES = 512  # a lesson body is ~10-20 KB: a few MB per worker at most
 
-_cache: dict[tuple, str] = {}
+# Least recently used first: the learner's own pages (their course cards, what is left before
+# their certificate) come and go by the thousand, and must not push out the lessons every
+# official reads. OrderedDict's move_to_end and popitem are atomic under the GIL.
+_cache: OrderedDict[tuple, str] = OrderedDict()
 
 
 def fragment(template_name: str, **values) -> Markup:
@@ -33,9 +37,17 @@ def fragment(template_name: str, **values) -> Markup:
     if html is None:
         template = current_app.jinja_env.get_template(template_name)
         html = template.render(values, locale=locale, csrf_slot=CSRF_SLOT, path_slot=PATH_SLOT)
-        if len(_cache) >= _MAX_ENTRIES:
-            _cache.clear()
+        while len(_cache) >= _MAX_ENTRIES:
+            try:
+                _cache.popitem(last=False)
+            except KeyError:  # emptied by another thread meanwhile
+                break
         _cache[key] = html
+    else:
+        try:
+            _cache.move_to_end(key)
+        except KeyError:  # evicted by another thread meanwhile: it is rendered again next time
+            pass
     if CSRF_SLOT in html:
         html = html.replace(CSRF_SLOT, generate_csrf())
     if PATH_SLOT in html:

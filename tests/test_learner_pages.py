@@ -123,3 +123,30 @@ def test_quiz_results_of_every_course_match_each_quiz_result(app, db, courses, l
     # An official who has not started any quiz: every quiz "not attempted yet".
     other = factories.make_user("official")
     assert {s.status for s in quiz_results(other.id).values()} == {"not_started"}
+
+
+def test_a_fragment_read_often_stays_cached_while_officials_own_pages_come_and_go(app, monkeypatch):
+    from learnhub import fragments
+
+    monkeypatch.setattr(fragments, "_cache", fragments.OrderedDict())
+    rendered = []
+    get_template = app.jinja_env.get_template
+
+    def counting(name, *args, **kwargs):
+        rendered.append(name)
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(app.jinja_env, "get_template", counting)
+    with app.test_request_context("/"):
+        hot = dict(rows=())
+        fragments.fragment("progress/_my.html", **hot)
+        for n in range(3 * fragments._MAX_ENTRIES):
+            fragments.fragment("progress/_course_cards.html", items=(), n=n)  # an official's own, once
+            if n % 100 == 0:
+                fragments.fragment("progress/_my.html", **hot)
+        assert rendered.count("progress/_my.html") == 1
+        assert len(fragments._cache) <= fragments._MAX_ENTRIES
+        # The oldest of the officials' own fragments went first.
+        rendered.clear()
+        fragments.fragment("progress/_course_cards.html", items=(), n=0)
+        assert "progress/_course_cards.html" in rendered
