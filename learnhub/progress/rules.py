@@ -262,9 +262,10 @@ def quiz_results(user_id: int) -> dict[int, QuizSummary]:
 
 def attended_condition(programme_id, user_id):
     """SQL: the official attended one of the programme's sessions (present or late)."""
+    # One comparison per status, not IN (...): an expanding IN is rewritten at every execution.
     return (select(AttendanceRecord.id).join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
             .where(TrainingSession.programme_id == programme_id, AttendanceRecord.user_id == user_id,
-                   AttendanceRecord.status.in_(ATTENDED_STATUSES)).exists())
+                   or_(*(AttendanceRecord.status == status for status in ATTENDED_STATUSES))).exists())
 
 
 def attended(user_id: int, programme: TrainingProgramme) -> bool:
