@@ -150,3 +150,26 @@ def test_a_fragment_read_often_stays_cached_while_officials_own_pages_come_and_g
         rendered.clear()
         fragments.fragment("progress/_course_cards.html", items=(), n=0)
         assert "progress/_course_cards.html" in rendered
+
+
+def test_check_in_confirmation_opens_for_the_sessions_officials_and_overseers_only(app, db, programme):
+    session = factories.the_session(programme)  # Lạng Giang's conference, under way
+    url = f"/check-in/{session.id}"
+    client = None
+
+    def page_as(role: str, unit_code: str | None):
+        nonlocal client
+        client = app.test_client()
+        user = factories.make_user(role, unit_code=unit_code)
+        assert client.post("/login", data={"username": user.username, "password": factories.PASSWORD}).status_code == 302
+        return user, client.get(url)
+
+    official, response = page_as("official", "D217-02")  # a commune of Lạng Giang
+    assert response.status_code == 200 and session.title in response.get_data(as_text=True)
+    assert "Bạn đã điểm danh" not in response.get_data(as_text=True)
+    mark(session, official, "late", by=None, source="roll_call")
+    db.session.commit()
+    assert "Bạn đã điểm danh (Đến muộn)" in client.get(url).get_data(as_text=True)
+    assert page_as("official", "D213-01")[1].status_code == 404  # another district's official
+    assert page_as("committee", "24")[1].status_code == 200  # the province's committee oversees it
+    assert client.get("/check-in/999999").status_code == 404
