@@ -38,7 +38,7 @@ from .common import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-PROVINCE_SCENARIOS = ["floor", "lesson", "catalogue", "login", "quiz-start", "quiz-page", "autosave", "submit", "checkin",
+PROVINCE_SCENARIOS = ["floor", "lesson", "catalogue", "my", "course", "certificates", "login", "quiz-start", "quiz-page", "autosave", "submit", "checkin",
                       "report-province"]
 COUNTRY_SCENARIOS = ["report-country"]
 ALL = PROVINCE_SCENARIOS + COUNTRY_SCENARIOS
@@ -226,7 +226,8 @@ class Bench:
         token = csrf_token(body.decode())
 
         lesson_path = self.find_lesson(app.port, reader, p.quiz_course)
-        self.warm(app.port, [(lesson_path, reader), ("/", reader), ("/reports/", committee)])
+        self.warm(app.port, [(lesson_path, reader), ("/", reader), ("/my", reader), (f"/courses/{p.quiz_course}", reader),
+                             ("/my/certificates", reader), ("/reports/", committee)])
 
         if "floor" in want:
             self.measure("floor", "app floor GET /healthz (1 query, no page)", app, [wrk.Req("GET", "/healthz")],
@@ -237,6 +238,17 @@ class Bench:
                          target=Target("ratio", 0.5))
         if "catalogue" in want:
             self.measure("catalogue", "catalogue GET /", app, [wrk.Req("GET", "/", {"Cookie": reader})],
+                         wrk.Expect(200, body="</html>"), bare, target=Target("ratio", 0.3))
+        if "my" in want:
+            self.measure("my", "my training GET /my", app, [wrk.Req("GET", "/my", {"Cookie": reader})],
+                         wrk.Expect(200, body="</html>"), bare, target=Target("ratio", 0.3))
+        if "course" in want:
+            self.measure("course", f"course page GET /courses/{p.quiz_course}", app,
+                         [wrk.Req("GET", f"/courses/{p.quiz_course}", {"Cookie": reader})],
+                         wrk.Expect(200, body="</html>"), bare, target=Target("ratio", 0.3))
+        if "certificates" in want:
+            self.measure("certificates", "my certificates GET /my/certificates", app,
+                         [wrk.Req("GET", "/my/certificates", {"Cookie": reader})],
                          wrk.Expect(200, body="</html>"), bare, target=Target("ratio", 0.3))
         if "login" in want:
             headers, body = login_request(anon, p.login_user)
@@ -462,6 +474,9 @@ class Bench:
             "floor_ratio": ratio("floor"),
             "lesson_ratio": ratio("lesson"),
             "catalogue_ratio": ratio("catalogue"),
+            "my_ratio": ratio("my"),
+            "course_ratio": ratio("course"),
+            "certificates_ratio": ratio("certificates"),
             "quiz_page_ratio": ratio("quiz_page"),
             "quiz_start_ratio": ratio("quiz_start"),
             "autosave_ratio": ratio("autosave"),

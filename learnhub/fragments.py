@@ -16,6 +16,7 @@ A request that carries a flashed message renders afresh (the messages are not ca
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from urllib.parse import quote
 
 from flask import Flask, Response, current_app, g, get_flashed_messages, request, session
@@ -28,7 +29,10 @@ CSRF_SLOT = "csrf" + secrets.token_hex(12)
 PATH_SLOT = "path" + secrets.token_hex(12)
 _MAX_ENTRIES = 512  # a lesson body is ~10-20 KB: a few MB per worker at most
 
-_cache: dict[tuple, str] = {}
+# Least recently used first: the learner's own pages (their course cards, what is left before
+# their certificate) come and go by the thousand, and must not push out the lessons every
+# official reads. OrderedDict's move_to_end and popitem are atomic under the GIL.
+_cache: OrderedDict[tuple, str] = OrderedDict()
 
 
 _slots: dict[str, str] = {}
@@ -51,9 +55,17 @@ def _render(template_name: str, values: dict, extra: dict | None = None) -> str:
         template = current_app.jinja_env.get_template(template_name)
         html = template.render(values, **(extra or {}), locale=locale, current_locale=locale,
                                csrf_slot=CSRF_SLOT, path_slot=PATH_SLOT)
-        if len(_cache) >= _MAX_ENTRIES:
-            _cache.clear()
+        while len(_cache) >= _MAX_ENTRIES:
+            try:
+                _cache.popitem(last=False)
+            except KeyError:  # emptied by another thread meanwhile
+                break
         _cache[key] = html
+    else:
+        try:
+            _cache.move_to_end(key)
+        except KeyError:  # evicted by another thread meanwhile: it is rendered again next time
+            pass
     return html
 
 

@@ -204,9 +204,14 @@ def training_record(user: User) -> dict:
     for item in progress_by_course(user.id):
         quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == item.course.id))
         courses.append((item, quiz_result(user.id, quiz) if quiz else None))
-    certs = db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
-                               .order_by(Certificate.issued_at)).all()
-    return {"attendance": attendance, "courses": courses, "certificates": certs, "generated_at": utcnow()}
+    return {"attendance": attendance, "courses": courses, "certificates": certificates_of(user.id),
+            "generated_at": utcnow()}
+
+
+def certificates_of(user_id: int) -> list[Certificate]:
+    """The official's certificates, valid or not, oldest first."""
+    return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)
+                                   .order_by(Certificate.issued_at)))
 
 
 def certificate_rows(viewer: User | None, now: datetime | None = None):

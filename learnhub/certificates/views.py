@@ -17,7 +17,7 @@ from . import documents
 from .models import Certificate
 from .standing import programme_standings
 from .services import (
-    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, issue_by_hand, revoke,
+    CertificateError, can_see_certificate, certificate_by_code, certificates_of, certificates_in_scope, issue_by_hand, revoke,
     training_record,
 )
 
@@ -117,7 +117,8 @@ def home():
     """The home page: for an official, what is left before each certificate, then the courses."""
     now = utcnow()
     progress = progress_by_course(current_user.id)
-    standings = programme_standings(current_user, now, progress) if current_user.has_role(Role.OFFICIAL) else []
+    # A tuple of frozen values: the standings are a cached fragment keyed by them.
+    standings = tuple(programme_standings(current_user, now, progress)) if current_user.has_role(Role.OFFICIAL) else ()
     return render_template("certificates/home.html", standings=standings, now=now, progress=progress)
 
 
@@ -138,8 +139,8 @@ def pdf(code: str):
 @bp.get("/my/certificates")
 @login_required
 def mine():
-    record = training_record(current_user)
-    return render_template("certificates/mine.html", record=record, now=utcnow())
+    # The page lists the certificates only; the whole training record is the PDF's.
+    return render_template("certificates/mine.html", certificates=certificates_of(current_user.id), now=utcnow())
 
 
 @bp.get("/my/record.pdf")
