@@ -7,14 +7,16 @@ transaction, so the certificate and its cause commit together.
 """
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import reads
 from ..attendance.models import AttendanceRecord, TrainingSession
 from ..audit.services import record
 from ..auth.models import Role, User
@@ -212,6 +214,32 @@ def certificates_of(user_id: int) -> list[Certificate]:
     """The official's certificates, valid or not, oldest first."""
     return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)
                                    .order_by(Certificate.issued_at)))
+
+
+@dataclass(frozen=True)
+class CertificateCard:
+    """One certificate as its holder's page lists it (hashable: the page is cached by it)."""
+    programme: str
+    code: str
+    issued_at: datetime
+    status: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+
+
+@functools.cache
+def _cards_statement():
+    c = Certificate
+    return (select(c.snapshot, c.code, c.issued_at, c.revoked_at, c.expires_at)
+            .where(c.user_id == bindparam("user_id")).order_by(c.issued_at))
+
+
+def certificate_cards(user_id: int, now: datetime) -> tuple[CertificateCard, ...]:
+    """The official's certificates, valid or not, oldest first, with their status at ``now``:
+    one hot read (learnhub.reads), no ORM objects."""
+    return tuple(CertificateCard((row.snapshot or {}).get("programme", ""), row.code, row.issued_at,
+                                 Certificate.status(row, now), row.revoked_at, row.expires_at)
+                 for row in reads.rows(_cards_statement(), {"user_id": user_id}))
 
 
 def certificate_rows(viewer: User | None, now: datetime | None = None):

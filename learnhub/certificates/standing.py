@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select
 from ..auth.models import User
 from ..catalog.models import Course
 from ..config import VIETNAM_TZ
-from ..extensions import db
+from .. import reads
 from ..programmes.models import TrainingProgramme, programme_course
 from ..programmes.services import programme_ids_for_unit
 from ..progress.rules import CourseProgress, QuizSummary, attended_condition, progress_by_course, quiz_results
@@ -111,11 +111,10 @@ def programme_standings(user: User, now: datetime,
     ``progress``: the official's ``progress_by_course``, if the caller has it already."""
     if user.unit_id is None:
         return []
-    connection = db.session.connection()
     params = {"user_id": user.id, "unit_id": user.unit_id}
     programmes: dict[int, tuple] = {}
     course_ids: dict[int, list[int]] = {}
-    for pid, code, title, deadline, requires_attendance, was_there, course_id in connection.execute(
+    for pid, code, title, deadline, requires_attendance, was_there, course_id in reads.rows(
             _programmes_statement(), params):
         programmes[pid] = (ProgrammeSummary(pid, code, title, deadline), requires_attendance, bool(was_there))
         ids = course_ids.setdefault(pid, [])
@@ -125,7 +124,7 @@ def programme_standings(user: User, now: datetime,
         return []
     progress = {item.course.id: item for item in (progress if progress is not None else progress_by_course(user.id))}
     held: dict[int, list[CertificateSummary]] = {}
-    for pid, *values in connection.execute(_certificates_statement(), params):
+    for pid, *values in reads.rows(_certificates_statement(), params):
         held.setdefault(pid, []).append(CertificateSummary(*values))
     quizzes = quiz_results(user.id) if any(item.has_quiz for item in progress.values()) else {}
     today = _today(now)

@@ -17,6 +17,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from ..attendance.models import ATTENDED_STATUSES, AttendanceRecord, TrainingSession
 from ..auth.models import User
 from ..catalog.models import Course, Lesson, LessonProgress
+from .. import reads
 from ..extensions import db
 from ..models_base import utcnow
 from ..sql import insert_ignoring_duplicates
@@ -146,9 +147,9 @@ def _progress_statement():
 
 def progress_by_course(user_id: int) -> tuple[CourseProgress, ...]:
     """Each active course with the official's finished lessons, quiz and completion, in one
-    query (Core, on the session's connection: the ORM's bookkeeping per statement cost more
-    than the query on the learner's home page)."""
-    rows = db.session.connection().execute(_progress_statement(), {"user_id": user_id})
+    query (Core, through learnhub.reads: the ORM's bookkeeping per statement cost more than
+    the query on the learner's home page)."""
+    rows = reads.rows(_progress_statement(), {"user_id": user_id})
     return tuple(CourseProgress(CourseSummary(r[0], r[1], r[2], r[3], r[4]), r[5], r[6], bool(r[7]), bool(r[8]),
                                 bool(r[9])) for r in rows)
 
@@ -166,7 +167,7 @@ def lessons_left(user_id: int) -> dict[int, tuple[tuple[int, str, str], ...]]:
     course id: one query for every course (``catalog.services.lesson_outline`` without
     ``done_lesson_ids``, course by course)."""
     out: dict[int, list] = {}
-    for course_id, *row in db.session.connection().execute(_lessons_left_statement(), {"user_id": user_id}):
+    for course_id, *row in reads.rows(_lessons_left_statement(), {"user_id": user_id}):
         out.setdefault(course_id, []).append(tuple(row))
     return {course_id: tuple(rows) for course_id, rows in out.items()}
 
@@ -201,7 +202,7 @@ def _course_page_statement():
 
 def course_page(user_id: int, slug: str) -> CoursePage | None:
     """An active course by its slug with its outline and the official's marks, in one query."""
-    rows = db.session.connection().execute(_course_page_statement(), {"user_id": user_id, "slug": slug}).all()
+    rows = reads.rows(_course_page_statement(), {"user_id": user_id, "slug": slug})
     if not rows:
         return None
     first = rows[0]
@@ -242,7 +243,7 @@ def quiz_results(user_id: int) -> dict[int, QuizSummary]:
     method, "passed" by ``passed_quizzes``, attempts used and left."""
     attempts: dict[int, list] = {}
     quizzes: dict[int, tuple] = {}
-    for course_id, grading, max_attempts, state, percent, passed in db.session.connection().execute(
+    for course_id, grading, max_attempts, state, percent, passed in reads.rows(
             _quiz_results_statement(), {"user_id": user_id}):
         quizzes[course_id] = (grading, max_attempts, bool(passed))
         rows = attempts.setdefault(course_id, [])
