@@ -72,8 +72,8 @@ FILL = [
     "UPDATE org_unit u SET path = p.path || u.id || '/' FROM org_unit p WHERE u.parent_id = p.id AND u.level = 'commune'",
     # Officials, spread evenly over the communes.
     "INSERT INTO user_account (username, full_name, password_hash, role, unit_id, position, email, phone,"
-    " is_active, must_change_password, created_at, updated_at)"
-    " SELECT 'cb' || i, 'Cán bộ ' || i, '', 'official', c.id, '', '', '', true, false, now(), now()"
+    " is_active, must_change_password, session_token, name_key, created_at, updated_at)"
+    " SELECT 'cb' || i, 'Cán bộ ' || i, '', 'official', c.id, '', '', '', true, false, md5(i::text), 'can bo ' || i, now(), now()"
     " FROM generate_series(1, :n) i"
     " JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM org_unit WHERE level = 'commune') c"
     "   ON c.k = i % 200",
@@ -85,9 +85,9 @@ FILL = [
     " WHERE u.code = 'P'",
     # One conference session per district, eight weeks ago.
     "INSERT INTO training_session (programme_id, title, unit_id, venue, starts_at, ends_at, checkin_code,"
-    " grace_minutes, created_at)"
+    " grace_minutes, checkin_secret, rotate_seconds, created_at)"
     " SELECT p.id, 'Hội nghị ' || d.name, d.id, '', now() - interval '56 days', now() - interval '56 days'"
-    " + interval '4 hours', 'B' || d.id, 30, now() FROM training_programme p, org_unit d WHERE d.level = 'district'",
+    " + interval '4 hours', 'B' || d.id, 30, md5('s' || d.id), 0, now() FROM training_programme p, org_unit d WHERE d.level = 'district'",
     # Nine in ten officials marked: present, late, excused, absent.
     "INSERT INTO attendance_record (session_id, user_id, status, source, note, recorded_at)"
     " SELECT s.id, u.id, (ARRAY['present', 'present', 'late', 'excused', 'absent'])[u.id % 5 + 1], 'roll_call', '',"
@@ -119,10 +119,10 @@ CERTIFY = [
     "UPDATE course_completion SET completed_at = now() - (user_id % 50) * interval '1 day'",
     # Certificates for those who met the rule, issued over the weeks; some expired, some revoked.
     "INSERT INTO certificate (code, user_id, programme_id, issued_at, expires_at, revoked_at, revoke_reason,"
-    " badge_salt, snapshot)"
+    " override_reason, badge_salt, snapshot)"
     " SELECT 'BENCH' || u.id, u.id, p.id, now() - (u.id % 50) * interval '1 day',"
     " CASE WHEN u.id % 36 = 0 THEN now() - interval '1 day' END,"
-    " CASE WHEN u.id % 44 = 0 THEN now() END, '', md5(u.id::text), '{}'"
+    " CASE WHEN u.id % 44 = 0 THEN now() END, '', '', md5(u.id::text), '{}'"
     " FROM user_account u, training_programme p"
     " WHERE u.role = 'official' AND u.id % 4 = 0 AND u.id % 7 <> 0 AND u.id % 10 <> 0"
     "   AND u.id % 5 NOT IN (3, 4)",
