@@ -40,11 +40,11 @@ def afresh(programme) -> set[tuple]:
     return {(r["unit_id"], r["kind"], r["ref"], r["n"]) for r in tally.count_rows(programme)}
 
 
-def assert_in_step(db, programme):
+def assert_in_step(db, programme, now=None):
     db.session.expire_all()
     assert stored(db, programme) == afresh(programme)
     # And what a page reads from them is what the page counted before the rows were stored.
-    now = utcnow()
+    now = now or utcnow()
     courses, quiz_courses = required_courses(programme)
     for unit in (None, factories.unit("217"), factories.unit("D217-01")):
         per_unit, marks, daily = tally.stored_figures(None, programme, unit, courses, quiz_courses, now)
@@ -59,8 +59,20 @@ def test_the_fixture_is_counted_and_stored(db, fixture, programme):
     assert tally.is_counted(programme)
     rows = stored(db, programme)
     vôi = factories.unit("D217-01").id
-    assert (vôi, "enrolled", 0, 3) in rows and (vôi, "holding", 0, 1) in rows and (vôi, "revoked", 0, 1) in rows
+    assert (vôi, "enrolled", 0, 3) in rows and (vôi, "revoked", 0, 1) in rows
+    assert sum(n for unit_id, kind, _day, n in rows if (unit_id, kind) == (vôi, "holding")) == 1
     assert_in_step(db, programme)
+
+
+@pytest.mark.parametrize("expires_in", [timedelta(minutes=-1), timedelta(minutes=1), timedelta(hours=-20),
+                                        timedelta(hours=20), timedelta(days=-400), None])
+def test_expiry_is_read_at_the_moment_of_reading(db, fixture, programme, expires_in):
+    """Stored by the day a certificate expires; a page at any moment shows what counting then shows."""
+    certificate = active_certificate(fixture["A"].id, programme.id)
+    certificate.expires_at = utcnow() + expires_in if expires_in is not None else None
+    db.session.commit()
+    for later in (timedelta(0), timedelta(hours=5), timedelta(days=1), timedelta(days=800)):
+        assert_in_step(db, programme, utcnow() + later)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -15,9 +15,8 @@ class ReportTally(Base):
     """``n`` enrolled officials of the unit ``unit_id`` (their own unit) counted under
     ``kind`` for the programme; ``ref`` says of what: a course (completed, passed), a
     conference session (m:present, m:late, …), a local day as an ordinal (done_day,
-    cert_day), else 0 (enrolled, attended, holding: a certificate not revoked, revoked:
-    certificates, every one revoked). Whether a held certificate has expired depends on the
-    moment of reading, so it is counted then (``tally.expired_by_unit``)."""
+    cert_day; holding: a certificate not revoked, by the day it expires, 0 if never), else 0
+    (enrolled, attended, revoked: certificates, every one revoked)."""
 
     __tablename__ = "report_tally"
 

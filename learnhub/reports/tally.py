@@ -20,9 +20,9 @@ a whole programme) makes two transactions recounting the same unit wait for each
 the second counts what the first committed; SQLite has one writer at a time anyway.
 
 Expiry is the one thing that changes with time alone: the stored rows count officials
-holding a certificate not revoked (``holding``), and the page subtracts those whose every
-such certificate has expired by now, counted when it is read (``expired_by_unit``; only
-expired certificates are scanned).
+holding a certificate not revoked (``holding``; one at most per programme) by the local day
+it expires on, so a page reads those of earlier days as expired and those of later days as
+valid, and counts only today's expiries when it is read (``expiring_today_by_unit``).
 
 ``recount`` counts a programme (or all) afresh: ``learnhub recount-reports``, a content sync,
 a unit reorganisation and any change to a programme run it. A programme not yet counted (no
@@ -31,16 +31,17 @@ as before.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask import has_app_context
-from sqlalchemy import delete, event, exists, func, insert, inspect, or_, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import delete, event, func, insert, inspect, select, text
+from sqlalchemy.orm import Session
 
 from ..attendance.models import AttendanceRecord, TrainingSession
 from ..auth.models import User
 from ..auth.scope import unit_condition
 from ..certificates.models import Certificate
+from ..config import VIETNAM_TZ
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
@@ -49,7 +50,8 @@ from ..programmes.models import TrainingProgramme
 from ..progress.models import CourseCompletion
 from ..quizzes.models import QuizAttempt
 from ..signals import completion_refreshed, progress_recorded
-from .figures import Counts, cohort, daily_by_unit, marks_by_unit, required_courses, unit_counts
+from ..sql import local_day
+from .figures import Counts, _only, cohort, daily_by_unit, marks_by_unit, required_courses, unit_counts
 from .models import ReportTally, ReportTallyState
 
 _PENDING = "learnhub.report_tally"
@@ -81,12 +83,21 @@ def count_rows(programme: TrainingProgramme, unit_ids: set[int] | None = None) -
     for unit_id, _path, c in unit_counts(people, programme, courses, quiz_courses, None, user_ids):
         add(unit_id, "enrolled", 0, c.enrolled)
         add(unit_id, "attended", 0, c.attended)
-        add(unit_id, "holding", 0, c.valid)
         add(unit_id, "revoked", 0, c.revoked)
         for course_id, n in c.completed.items():
             add(unit_id, "completed", course_id, n)
         for course_id, n in c.passed.items():
             add(unit_id, "passed", course_id, n)
+    # An official holds at most one certificate not revoked per programme (uq_certificate_active):
+    # counted by the local day it expires on (0: never), so a page can tell expired ones by the day.
+    expiry = local_day(Certificate.expires_at)
+    for unit_id, day, n in db.session.execute(
+            select(people.c.unit_id, expiry, func.count(func.distinct(Certificate.user_id)))
+            .join(people, people.c.user_id == Certificate.user_id)
+            .where(Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None),
+                   _only(Certificate.user_id, user_ids))
+            .group_by(people.c.unit_id, expiry)):
+        add(unit_id, "holding", date.fromisoformat(str(day)[:10]).toordinal() if day else 0, n)
     for unit_id, session_id, status, n in marks_by_unit(people, programme, user_ids):
         add(unit_id, _MARK + status, session_id, n)
     for what, unit_id, day, n in daily_by_unit(people, programme, courses, user_ids=user_ids):
@@ -141,15 +152,13 @@ def is_counted(programme: TrainingProgramme) -> bool:
 
 # --- reading ----------------------------------------------------------------
 
-def expired_by_unit(viewer, programme, unit, now: datetime) -> dict[int, int]:
-    """Officials in scope holding certificates not revoked, every one expired by ``now``, by unit."""
-    other = aliased(Certificate)
-    still_valid = exists().where(other.user_id == Certificate.user_id, other.programme_id == programme.id,
-                                 other.revoked_at.is_(None),
-                                 or_(other.expires_at.is_(None), other.expires_at > now))
+def expiring_today_by_unit(viewer, programme, unit, now: datetime) -> dict[int, int]:
+    """Officials in scope whose certificate (not revoked) expired today, before ``now``, by unit:
+    the only expiries the stored day cannot tell (an index range over today's expiries)."""
+    midnight = datetime.combine(now.astimezone(VIETNAM_TZ).date(), time(), VIETNAM_TZ)
     query = (cohort(viewer, programme, unit).join(Certificate, Certificate.user_id == User.id)
              .where(Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None),
-                    Certificate.expires_at <= now, ~still_valid)
+                    Certificate.expires_at >= midnight, Certificate.expires_at <= now)
              .with_only_columns(User.unit_id, func.count(func.distinct(User.id))).group_by(User.unit_id))
     return dict(db.session.execute(query).all())
 
@@ -162,6 +171,7 @@ def stored_figures(viewer, programme, unit, courses, quiz_courses, now: datetime
              .where(ReportTally.programme_id == programme.id, unit_condition(viewer)))
     if unit is not None:
         query = query.where(subtree_condition(unit))
+    today = now.astimezone(VIETNAM_TZ).date().toordinal()
     course_ids = {c.id for c in courses}
     quiz_ids = {c.id for c in quiz_courses}
     per_unit: dict[int, tuple[str, Counts]] = {}
@@ -182,18 +192,21 @@ def stored_figures(viewer, programme, unit, courses, quiz_courses, now: datetime
             c.enrolled = n
         elif kind == "attended":
             c.attended = n
-        elif kind == "holding":
-            c.valid = n
+        elif kind == "holding":  # by the day it expires: before today expired, after it valid
+            if 0 < ref < today:
+                c.expired += n
+            else:
+                c.valid += n
         elif kind == "revoked":
             c.revoked = n
         elif kind == "completed" and ref in course_ids:
             c.completed[ref] = n
         elif kind == "passed" and ref in quiz_ids:
             c.passed[ref] = n
-    for unit_id, n in expired_by_unit(viewer, programme, unit, now).items():
+    for unit_id, n in expiring_today_by_unit(viewer, programme, unit, now).items():
         if unit_id in per_unit:
             c = per_unit[unit_id][1]
-            c.expired, c.valid = n, c.valid - n
+            c.expired, c.valid = c.expired + n, c.valid - n
     result = []
     for unit_id, (path, c) in per_unit.items():
         c.completed = {course.id: c.completed.get(course.id, 0) for course in courses}
@@ -290,6 +303,8 @@ def _after_flush(session, _context):
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session):
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit flushes after this hook: what the flush changes must be counted too
     if not session.info.get(_PENDING):
         return
     if not has_app_context() or session is not db.session():
