@@ -34,7 +34,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask import has_app_context
-from sqlalchemy import delete, event, func, insert, inspect, select, text
+from sqlalchemy import case, delete, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..attendance.models import AttendanceRecord, TrainingSession
@@ -163,57 +163,54 @@ def expiring_today_by_unit(viewer, programme, unit, now: datetime) -> dict[int, 
     return dict(db.session.execute(query).all())
 
 
+_PER_UNIT = ("enrolled", "attended", "revoked", "holding", "completed", "passed")
+
+
 def stored_figures(viewer, programme, unit, courses, quiz_courses, now: datetime):
     """(per unit [(unit id, path, Counts)], session marks {session id: {status: n}}, daily
-    {"completed"|"certified": [(day, n)]}) from the stored rows, as ``figures`` counts them."""
-    query = (select(ReportTally.unit_id, OrgUnit.path, ReportTally.kind, ReportTally.ref, ReportTally.n)
-             .join(OrgUnit, OrgUnit.id == ReportTally.unit_id)
-             .where(ReportTally.programme_id == programme.id, unit_condition(viewer)))
-    if unit is not None:
-        query = query.where(subtree_condition(unit))
+    {"completed"|"certified": [(day, n)]}) from the stored rows, as ``figures`` counts them.
+
+    Two queries: the unit figures pivoted in SQL (one row per officials' unit in scope), and
+    the marks and days summed over the scope."""
     today = now.astimezone(VIETNAM_TZ).date().toordinal()
-    course_ids = {c.id for c in courses}
-    quiz_ids = {c.id for c in quiz_courses}
+    t = ReportTally
+
+    def total(condition):
+        return func.coalesce(func.sum(case((condition, t.n), else_=0)), 0)
+
+    # A certificate held is counted by the day it expires: before today expired, else valid
+    # (today's expiries are subtracted below).
+    columns = [total(t.kind == "enrolled"), total(t.kind == "attended"),
+               total((t.kind == "holding") & ((t.ref == 0) | (t.ref >= today))),
+               total((t.kind == "holding") & (t.ref > 0) & (t.ref < today)), total(t.kind == "revoked")]
+    columns += [total((t.kind == "completed") & (t.ref == c.id)) for c in courses]
+    columns += [total((t.kind == "passed") & (t.ref == c.id)) for c in quiz_courses]
+    scope = [t.programme_id == programme.id, unit_condition(viewer)]
+    if unit is not None:
+        scope.append(subtree_condition(unit))
     per_unit: dict[int, tuple[str, Counts]] = {}
+    for unit_id, path, enrolled, attended, valid, expired, revoked, *rest in db.session.execute(
+            select(t.unit_id, OrgUnit.path, *columns).join(OrgUnit, OrgUnit.id == t.unit_id)
+            .where(*scope, t.kind.in_(_PER_UNIT)).group_by(t.unit_id, OrgUnit.path)):
+        c = Counts(int(enrolled), int(attended), int(valid), int(expired), int(revoked))
+        c.completed = {course.id: int(n) for course, n in zip(courses, rest[:len(courses)])}
+        c.passed = {course.id: int(n) for course, n in zip(quiz_courses, rest[len(courses):])}
+        per_unit[unit_id] = (path, c)
     marks: dict[int, dict[str, int]] = {}
-    days: dict[str, dict[date, int]] = {"completed": {}, "certified": {}}
-    for unit_id, path, kind, ref, n in db.session.execute(query):
+    days: dict[str, list[tuple[date, int]]] = {"completed": [], "certified": []}
+    for kind, ref, n in db.session.execute(
+            select(t.kind, t.ref, func.sum(t.n)).join(OrgUnit, OrgUnit.id == t.unit_id)
+            .where(*scope, t.kind.not_in(_PER_UNIT)).group_by(t.kind, t.ref)):
         if kind.startswith(_MARK):
-            cell = marks.setdefault(ref, {})
-            cell[kind[len(_MARK):]] = cell.get(kind[len(_MARK):], 0) + n
-            continue
-        if kind in ("done_day", "cert_day"):
-            what = days["completed" if kind == "done_day" else "certified"]
-            day = date.fromordinal(ref)
-            what[day] = what.get(day, 0) + n
-            continue
-        c = per_unit.setdefault(unit_id, (path, Counts()))[1]
-        if kind == "enrolled":
-            c.enrolled = n
-        elif kind == "attended":
-            c.attended = n
-        elif kind == "holding":  # by the day it expires: before today expired, after it valid
-            if 0 < ref < today:
-                c.expired += n
-            else:
-                c.valid += n
-        elif kind == "revoked":
-            c.revoked = n
-        elif kind == "completed" and ref in course_ids:
-            c.completed[ref] = n
-        elif kind == "passed" and ref in quiz_ids:
-            c.passed[ref] = n
+            marks.setdefault(ref, {})[kind[len(_MARK):]] = int(n)
+        elif kind in ("done_day", "cert_day"):
+            days["completed" if kind == "done_day" else "certified"].append((date.fromordinal(ref), int(n)))
     for unit_id, n in expiring_today_by_unit(viewer, programme, unit, now).items():
         if unit_id in per_unit:
             c = per_unit[unit_id][1]
             c.expired, c.valid = c.expired + n, c.valid - n
-    result = []
-    for unit_id, (path, c) in per_unit.items():
-        c.completed = {course.id: c.completed.get(course.id, 0) for course in courses}
-        c.passed = {course.id: c.passed.get(course.id, 0) for course in quiz_courses}
-        result.append((unit_id, path, c))
-    daily = {what: sorted(found.items()) for what, found in days.items()}
-    return result, marks, daily
+    result = [(unit_id, path, c) for unit_id, (path, c) in per_unit.items() if c.enrolled]
+    return result, marks, {what: sorted(found) for what, found in days.items()}
 
 
 # --- keeping in step --------------------------------------------------------
