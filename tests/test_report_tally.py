@@ -202,3 +202,14 @@ def test_the_page_reads_few_rows_not_officials(db, fixture, programme, client, l
     tally.recount(programme)
     db.session.commit()
     assert row_of(page_text(client.get("/reports/")), "Tổng cộng") == "6 3 (50%) 3 (50%) 3 (50%) 2 (33%) 0 1 4 (67%)"
+
+
+def test_the_app_keeps_the_counts_without_anyone_importing_them():
+    """An app server or a command that never opened the dashboard keeps the counts too."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from learnhub import create_app; create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://'}); "
+            "print('learnhub.reports.tally' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("True")
