@@ -236,6 +236,8 @@ def _pending(session) -> _Pending:
 
 @progress_recorded.connect
 def _on_progress(sender, user_id: int | None = None, course_id: int | None = None, changed: bool = True, **_):
+    if sender == "catalog" and user_id is not None:
+        return  # a lesson read: only a completion it adds can move a figure (completion_refreshed)
     pending = _pending(db.session())
     if user_id is not None:
         pending.users.add(user_id)
