@@ -18,6 +18,7 @@ from learnhub.certificates.services import active_certificate, revoke
 from learnhub.models_base import utcnow
 from learnhub.orgs.models import OrgUnit
 from learnhub.orgs.services import move_unit
+from learnhub.programmes.services import create_programme
 from learnhub.admin.services import merge_units
 from learnhub.quizzes.attempts import quiz_for
 from learnhub.quizzes.settings import change_settings
@@ -81,6 +82,11 @@ def test_random_events_leave_the_stored_counts_equal_to_a_recount(db, fixture, p
     trainer = db.session.scalar(select(User).where(User.username == "giangvien"))
     admin = factories.make_user("admin")
     db.session.commit()
+    # A second programme over one district only: events elsewhere must leave it right too.
+    other = create_programme(code="iso-tp", title="Tập huấn ISO — TP Bắc Giang", description="", courses=[course],
+                             target_units=[factories.unit("213")], requires_attendance=False, deadline=None,
+                             validity_months=12, issuer_name="BCĐ", by=trainer)
+    db.session.commit()
     lessons = list(db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)))
     sessions = list(db.session.scalars(select(TrainingSession).where(TrainingSession.programme_id == programme.id)))
 
@@ -134,7 +140,10 @@ def test_random_events_leave_the_stored_counts_equal_to_a_recount(db, fixture, p
         event(rng.choice(kinds))
         if step % 6 == 5:
             assert_in_step(db, programme)
+            assert_in_step(db, other)
     assert_in_step(db, programme)
+    assert_in_step(db, other)
+    assert stored(db, other)
 
 
 def test_a_merge_of_units_moves_the_counts(db, fixture, programme):

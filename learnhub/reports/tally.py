@@ -46,7 +46,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
 from ..orgs.services import subtree_condition
-from ..programmes.models import TrainingProgramme
+from ..programmes.models import TrainingProgramme, programme_unit
 from ..progress.models import CourseCompletion
 from ..quizzes.models import QuizAttempt
 from ..signals import completion_refreshed, progress_recorded
@@ -335,12 +335,24 @@ def _apply(session, pending: _Pending) -> None:
             units.update(u for u in session.scalars(select(User.unit_id).where(
                 User.id.in_(users[start:start + 5000]), User.unit_id.is_not(None))))
     officials = 0
+    concerned: dict[int, set[int]] = {}  # programme → the marked units it covers or has counts for
     if units:
         officials = session.scalar(select(func.count()).select_from(User).where(User.unit_id.in_(units))) or 0
+        paths = dict(session.execute(select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(units))).all())
+        for programme_id, target in session.execute(
+                select(programme_unit.c.programme_id, OrgUnit.path)
+                .join(OrgUnit, OrgUnit.id == programme_unit.c.unit_id)):
+            concerned.setdefault(programme_id, set()).update(
+                u for u, path in paths.items() if path.startswith(target))
+        for programme_id, unit_id in session.execute(
+                select(ReportTally.programme_id, ReportTally.unit_id).where(ReportTally.unit_id.in_(units))
+                .distinct()):
+            concerned.setdefault(programme_id, set()).add(unit_id)
     for programme in programmes:  # in id order: locks are taken in one order by every transaction
         whole = (pending.everything or programme.id in pending.programmes
                  or (pending.uncounted and programme.id not in counted))
-        if whole or (units and programme.id in counted and officials > _MAX_UNIT_OFFICIALS):
+        mine = concerned.get(programme.id)
+        if whole or (mine and programme.id in counted and officials > _MAX_UNIT_OFFICIALS):
             _write(programme, None)
-        elif units and programme.id in counted:
-            _write(programme, units)
+        elif mine and programme.id in counted:
+            _write(programme, mine)
