@@ -38,7 +38,7 @@ from sqlalchemy import case, delete, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..attendance.models import AttendanceRecord, TrainingSession
-from ..auth.models import User
+from ..auth.models import Role, User
 from ..auth.scope import unit_condition
 from ..certificates.models import Certificate
 from ..config import VIETNAM_TZ
@@ -65,15 +65,25 @@ _MAX_UNIT_OFFICIALS = 20_000
 def count_rows(programme: TrainingProgramme, unit_ids: set[int] | None = None) -> list[dict]:
     """The rows of ``report_tally`` for the programme (only ``unit_ids``' officials, if given)."""
     courses, quiz_courses = required_courses(programme)
-    people_q = cohort(None, programme, None)
     user_ids = None
-    if unit_ids is not None:
-        user_ids = list(db.session.scalars(people_q.where(User.unit_id.in_(unit_ids))
-                                           .with_only_columns(User.id)))
+    if unit_ids is None:
+        people = cohort(None, programme, None).subquery()
+    else:
+        # Enrolment follows the unit tree (programmes.services.enrolled_officials): the units
+        # within a target unit are told apart here, so that each statement below names the
+        # officials of those units, not every target unit of a programme over a whole country.
+        targets = [u.path for u in programme.target_units]
+        covered = [u for u, path in db.session.execute(select(OrgUnit.id, OrgUnit.path)
+                                                       .where(OrgUnit.id.in_(unit_ids)))
+                   if any(path.startswith(t) for t in targets)]
+        officials = (select(User.id.label("user_id"), User.unit_id.label("unit_id"), OrgUnit.path.label("path"))
+                     .join(OrgUnit, User.unit_id == OrgUnit.id)
+                     .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True),
+                            User.unit_id.in_(covered or [-1])))
+        user_ids = list(db.session.scalars(officials.with_only_columns(User.id)))
         if not user_ids:
             return []
-        people_q = people_q.where(User.id.in_(user_ids))
-    people = people_q.subquery()
+        people = officials.where(User.id.in_(user_ids)).subquery()
     rows: dict[tuple[int, str, int], int] = {}
 
     def add(unit_id, kind, ref, n):
