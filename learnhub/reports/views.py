@@ -23,7 +23,7 @@ from ..config import VIETNAM_TZ
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
-from . import charts
+from . import charts, tally  # noqa: F401 (tally: its listeners keep the stored counts in step)
 from .exports import XLSX_MIMETYPE, table_csv, table_xlsx
 from .figures import (current_programme, dashboard, officials_detail, programmes, required_courses, top_unit,
                       trail_to, weak_topics)
