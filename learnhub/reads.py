@@ -31,8 +31,8 @@ _compiled: dict[tuple[int, str], "_Compiled"] = {}
 
 
 class _Compiled:
-    __slots__ = ("statement", "sql", "names", "positional", "defaults", "bind_processors", "result_processors",
-                 "row")
+    __slots__ = ("statement", "sql", "names", "positional", "defaults", "bind_processors", "types", "dialect",
+                 "result_processors", "row")
 
     def __init__(self, statement: Select, dialect):
         compiled = statement.compile(dialect=dialect)
@@ -50,10 +50,15 @@ class _Compiled:
             if process is not None:
                 self.bind_processors[name] = process
         columns = list(statement.selected_columns)
-        self.result_processors = [
-            (i, process) for i, column in enumerate(columns)
-            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
+        self.types = [column.type.dialect_impl(dialect) for column in columns]
+        self.dialect = dialect
+        self.result_processors = None  # from the first result's column type codes (PostgreSQL needs them)
         self.row = namedtuple("Row", [c.key or f"c{i}" for i, c in enumerate(columns)], rename=True)
+
+    def learn_result(self, description) -> None:
+        self.result_processors = [
+            (i, process) for i, (impl, column) in enumerate(zip(self.types, description))
+            if (process := impl.result_processor(self.dialect, column[1])) is not None]
 
     def parameters(self, params: dict[str, Any]):
         values = {**self.defaults, **params} if self.defaults else params
@@ -106,6 +111,8 @@ def _execute(statement: Select, params: dict[str, Any], fetch: str):
     try:
         cursor = raw.cursor()
         cursor.execute(compiled.sql, parameters)
+        if compiled.result_processors is None:
+            compiled.learn_result(cursor.description)
         found = cursor.fetchone() if fetch == "one" else cursor.fetchall()
         cursor.close()
     except dialect.loaded_dbapi.Error as error:
