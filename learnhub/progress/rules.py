@@ -47,6 +47,23 @@ def refresh_completions(course_id: int | None = None, user_id: int | None = None
     return len(added), len(removed)
 
 
+@functools.lru_cache(maxsize=4)
+def _sync_statements(by_course: bool, by_user: bool):
+    """The SELECTs of what should be stored and what is, for one official, one course or
+    everything; built once per shape with bind parameters (building ``completions()``,
+    with the "quiz passed" union inside it, cost more than running it for one official)."""
+    done = completions()
+    wanted = select(done.c.user_id, done.c.course_id)
+    stored = select(CourseCompletion.user_id, CourseCompletion.course_id)
+    if by_course:
+        wanted = wanted.where(done.c.course_id == bindparam("course_id"))
+        stored = stored.where(CourseCompletion.course_id == bindparam("course_id"))
+    if by_user:
+        wanted = wanted.where(done.c.user_id == bindparam("user_id"))
+        stored = stored.where(CourseCompletion.user_id == bindparam("user_id"))
+    return wanted, stored
+
+
 def sync_completions(course_id: int | None = None, user_id: int | None = None):
     """Bring ``course_completion`` in line with ``completions()`` for one official, one
     course, or everything. Writes only the difference; returns the (user_id, course_id)
@@ -55,21 +72,17 @@ def sync_completions(course_id: int | None = None, user_id: int | None = None):
     A completion that stops holding (a lesson added to the course, a "last attempt"
     quiz failed afterwards) is removed; it comes back, with a new date, when earned again.
     """
-    done = completions()
-    wanted_q = select(done.c.user_id, done.c.course_id)
-    stored_q = select(CourseCompletion.user_id, CourseCompletion.course_id)
-    if course_id is not None:
-        wanted_q = wanted_q.where(done.c.course_id == course_id)
-        stored_q = stored_q.where(CourseCompletion.course_id == course_id)
-    if user_id is not None:
-        wanted_q = wanted_q.where(done.c.user_id == user_id)
-        stored_q = stored_q.where(CourseCompletion.user_id == user_id)
-    wanted = set(db.session.execute(wanted_q).all())
-    stored = set(db.session.execute(stored_q).all())
-    now = utcnow()
+    wanted_q, stored_q = _sync_statements(course_id is not None, user_id is not None)
+    params = {"course_id": course_id, "user_id": user_id}
+    db.session.flush()  # as the ORM's autoflush would: the cause's pending rows count
+    connection = db.session.connection()
+    wanted = {tuple(r) for r in connection.execute(wanted_q, params)}
+    stored = {tuple(r) for r in connection.execute(stored_q, params)}
     added = sorted(wanted - stored)
-    insert_ignoring_duplicates(
-        CourseCompletion, [{"user_id": u, "course_id": c, "completed_at": now} for u, c in added], ["user_id", "course_id"])
+    if added:
+        now = utcnow()
+        insert_ignoring_duplicates(CourseCompletion, [{"user_id": u, "course_id": c, "completed_at": now}
+                                                      for u, c in added], ["user_id", "course_id"])
     stale = sorted(stored - wanted)
     for start in range(0, len(stale), 500):
         db.session.execute(delete(CourseCompletion).where(
