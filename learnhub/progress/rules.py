@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, tuple_, union_all
 
 from ..attendance.models import ATTENDED_STATUSES, AttendanceRecord, TrainingSession
 from ..auth.models import User
@@ -49,8 +49,8 @@ def refresh_completions(course_id: int | None = None, user_id: int | None = None
 
 @functools.lru_cache(maxsize=4)
 def _sync_statements(by_course: bool, by_user: bool):
-    """The SELECTs of what should be stored and what is, for one official, one course or
-    everything; built once per shape with bind parameters (building ``completions()``,
+    """What should be stored and what is, for one official, one course or everything;
+    built once per shape with bind parameters (building ``completions()``,
     with the "quiz passed" union inside it, cost more than running it for one official)."""
     done = completions()
     wanted = select(done.c.user_id, done.c.course_id)
@@ -61,7 +61,9 @@ def _sync_statements(by_course: bool, by_user: bool):
     if by_user:
         wanted = wanted.where(done.c.user_id == bindparam("user_id"))
         stored = stored.where(CourseCompletion.user_id == bindparam("user_id"))
-    return wanted, stored
+    # One statement, each row tagged with its side: one round trip per progress event.
+    return union_all(select(literal(True).label("wanted"), wanted.subquery()),
+                     select(literal(False).label("wanted"), stored.subquery()))
 
 
 def sync_completions(course_id: int | None = None, user_id: int | None = None):
@@ -72,12 +74,11 @@ def sync_completions(course_id: int | None = None, user_id: int | None = None):
     A completion that stops holding (a lesson added to the course, a "last attempt"
     quiz failed afterwards) is removed; it comes back, with a new date, when earned again.
     """
-    wanted_q, stored_q = _sync_statements(course_id is not None, user_id is not None)
-    params = {"course_id": course_id, "user_id": user_id}
+    statement = _sync_statements(course_id is not None, user_id is not None)
     db.session.flush()  # as the ORM's autoflush would: the cause's pending rows count
-    connection = db.session.connection()
-    wanted = {tuple(r) for r in connection.execute(wanted_q, params)}
-    stored = {tuple(r) for r in connection.execute(stored_q, params)}
+    wanted, stored = set(), set()
+    for is_wanted, u, c in db.session.connection().execute(statement, {"course_id": course_id, "user_id": user_id}):
+        (wanted if is_wanted else stored).add((u, c))
     added = sorted(wanted - stored)
     if added:
         now = utcnow()
