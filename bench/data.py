@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, cast, create_engine, func, insert, literal, select, text, update
+from sqlalchemy import and_, case, cast, create_engine, func, insert, literal, literal_column, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import String
 from werkzeug.security import generate_password_hash
@@ -37,6 +37,7 @@ POSITIONS = ["Chủ tịch UBND", "Phó Chủ tịch UBND", "Công chức Văn p
 CHECKIN_CODE = "BENCH7"
 POOL_PREFIX = "cb"
 COUNTRY_PREFIX = "cn"
+COUNTRY_PROGRAMME = "bench-country"
 
 
 def tables():
@@ -264,9 +265,12 @@ def _country_ready(engine: Engine, officials: int) -> bool:
             viewers = conn.scalar(select(func.count()).select_from(user).where(
                 user.c.username.in_(["bench-admin", "bench-committee"])))
             progress = conn.scalar(select(func.count()).select_from(t["lesson_progress"]))
+            certified = conn.scalar(select(func.count()).select_from(t["certificate"]).join(
+                t["training_programme"], t["training_programme"].c.id == t["certificate"].c.programme_id).where(
+                t["training_programme"].c.code == COUNTRY_PROGRAMME))
     except Exception:  # no schema yet, or an older one
         return False
-    return count == officials and viewers == 2 and progress > 0
+    return count == officials and viewers == 2 and progress > 0 and certified > 0
 
 
 def build_country(instance: str, database_url: str, log_dir: str, officials: int = 200_000,
@@ -330,6 +334,19 @@ def build_country(instance: str, database_url: str, log_dir: str, officials: int
     step = time.perf_counter()
     flask_cli(env, "learnhub", "sync", log_dir=log_dir)  # stores the course completions
     say(f"  course completions stored by `flask learnhub sync` in {time.perf_counter() - step:.1f} s")
+    step = time.perf_counter()
+    with engine.begin() as conn:
+        add_full_progress(conn)
+    say(f"  one official in four through every course, inserted in {time.perf_counter() - step:.1f} s")
+    step = time.perf_counter()
+    with engine.begin() as conn:
+        add_country_programme(conn)
+        certify_country(conn)
+    say(f"  the country's programme, its 693 conference sessions, attendance and certificates inserted in "
+        f"{time.perf_counter() - step:.1f} s")
+    step = time.perf_counter()
+    flask_cli(env, "learnhub", "recount-reports", log_dir=log_dir)  # the dashboard's stored counts
+    say(f"  the dashboard's counts stored by `flask learnhub recount-reports` in {time.perf_counter() - step:.1f} s")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
         units = conn.scalar(select(func.count()).select_from(unit))
@@ -339,6 +356,106 @@ def build_country(instance: str, database_url: str, log_dir: str, officials: int
     sync_seconds = time.perf_counter() - sync_began
     return Country(env, officials, units, "bench-admin", "bench-committee", True,
                    time.perf_counter() - began, sync_seconds)
+
+
+def add_country_programme(conn) -> None:
+    """A programme over the whole country (every province, every course, attendance required,
+    valid 24 months, a deadline in two months); one conference session per district eight
+    weeks ago, nine officials in ten marked (present, present, late, excused, absent)."""
+    t = tables()
+    user, unit = t["user_account"], t["org_unit"]
+    now = utc_now()
+    programme_id = conn.execute(insert(t["training_programme"]).values(
+        code=COUNTRY_PROGRAMME, title="Tập huấn ISO 9001:2015 — toàn quốc", description="",
+        requires_attendance=True, deadline=(now + timedelta(days=60)).date(), validity_months=24,
+        issuer_name="Ban Chỉ đạo ISO").returning(t["training_programme"].c.id)).scalar_one()
+    conn.execute(insert(t["programme_course"]).from_select(
+        ["programme_id", "course_id"], select(literal(programme_id), t["course"].c.id)
+        .where(t["course"].c.retired_at.is_(None))))
+    conn.execute(insert(t["programme_unit"]).from_select(
+        ["programme_id", "unit_id"], select(literal(programme_id), unit.c.id).where(unit.c.level == "province")))
+    held = now - timedelta(days=56)
+    conn.execute(insert(t["training_session"]).from_select(
+        ["programme_id", "title", "unit_id", "venue", "starts_at", "ends_at", "checkin_code", "grace_minutes",
+         "checkin_secret", "rotate_seconds", "created_at"],
+        select(literal(programme_id), literal("Hội nghị ") + unit.c.name, unit.c.id, literal("Hội trường"),
+               _ts(held), _ts(held + timedelta(hours=4)), literal("C") + cast(unit.c.id, String), literal(30),
+               func.md5(literal("s") + cast(unit.c.id, String)), literal(0), _ts(held))
+        .where(unit.c.level == "district")))
+    commune = unit.alias("commune")
+    session = t["training_session"]
+    statuses = ["present", "present", "late", "excused", "absent"]
+    status = case(*[(user.c.id % 5 == i, s) for i, s in enumerate(statuses)], else_="present")
+    conn.execute(insert(t["attendance_record"]).from_select(
+        ["session_id", "user_id", "status", "source", "note", "recorded_at"],
+        select(session.c.id, user.c.id, status, literal("roll_call"), literal(""), _ts(held))
+        .join(commune, commune.c.id == user.c.unit_id).join(session, session.c.unit_id == commune.c.parent_id)
+        .where(user.c.role == "official", user.c.username.like(COUNTRY_PREFIX + "%"), user.c.id % 10 != 0,
+               session.c.programme_id == programme_id)))
+
+
+def add_full_progress(conn) -> None:
+    """One official in four reads every lesson and passes every quiz, on a day spread over the
+    eight weeks since the conference. Written after `learnhub sync` stored the other
+    completions, with their course completions, as the sync would store them by
+    ``progress/rules.py``: a sync finding tens of thousands of new completions at once hands
+    each official to the certificate rule one by one, which is not what this bench measures."""
+    t = tables()
+    user, lesson, quiz, course = t["user_account"], t["lesson"], t["quiz"], t["course"]
+    now = utc_now()
+    every = and_(user.c.role == "official", user.c.username.like(COUNTRY_PREFIX + "%"), user.c.id % 4 == 0)
+    progress, attempt = t["lesson_progress"], t["quiz_attempt"]
+    day = (user.c.id % 50) * text("interval '1 day'")
+    conn.execute(insert(progress).from_select(
+        ["user_id", "lesson_id", "completed_at"],
+        select(user.c.id, lesson.c.id, _ts(now) - day).join(lesson, lesson.c.retired_at.is_(None))
+        .where(every, ~select(progress.c.id).where(progress.c.user_id == user.c.id,
+                                                   progress.c.lesson_id == lesson.c.id).exists())))
+    conn.execute(insert(attempt).from_select(
+        ["user_id", "quiz_id", "number", "state", "started_at", "submitted_at", "graded_at", "score",
+         "max_score", "percent", "passed", "pass_percent", "review"],
+        select(user.c.id, quiz.c.id,
+               select(func.coalesce(func.max(attempt.c.number), 0) + 1)
+               .where(attempt.c.user_id == user.c.id, attempt.c.quiz_id == quiz.c.id).scalar_subquery(),
+               literal("graded"), _ts(now) - day, _ts(now) - day, _ts(now) - day,
+               literal(9.0), literal(10.0), literal(90.0), literal(True), literal(70.0), literal("after_attempt"))
+        .join(quiz, literal(True))
+        .where(every, ~select(attempt.c.id).where(attempt.c.user_id == user.c.id, attempt.c.quiz_id == quiz.c.id,
+                                                  attempt.c.passed.is_(True)).exists())))
+    completion = t["course_completion"]
+    conn.execute(insert(completion).from_select(
+        ["user_id", "course_id", "completed_at"],
+        select(user.c.id, course.c.id, _ts(now) - day).join(course, course.c.retired_at.is_(None))
+        .where(every, ~select(completion.c.id).where(completion.c.user_id == user.c.id,
+                                                     completion.c.course_id == course.c.id).exists())))
+
+
+def certify_country(conn) -> None:
+    """After `learnhub sync` stored the completions: completion dates spread over the weeks since
+    the conference, and certificates for the officials who attended and completed every
+    course (a few since expired, a few revoked), as the programme's rule would have issued them."""
+    t = tables()
+    user, completion, certificate = t["user_account"], t["course_completion"], t["certificate"]
+    programme_id = conn.scalar(select(t["training_programme"].c.id).where(
+        t["training_programme"].c.code == COUNTRY_PROGRAMME))
+    now = utc_now()
+    conn.execute(update(completion).values(
+        completed_at=_ts(now) - (completion.c.user_id % 50) * text("interval '1 day'")))
+    courses = conn.scalar(select(func.count()).select_from(t["programme_course"]).where(
+        t["programme_course"].c.programme_id == programme_id))
+    complete = (select(completion.c.user_id).group_by(completion.c.user_id)
+                .having(func.count() == courses).subquery())
+    attended = (select(t["attendance_record"].c.user_id)
+                .where(t["attendance_record"].c.status.in_(["present", "late"])).subquery())
+    issued = _ts(now) - (user.c.id % 50) * text("interval '1 day'")
+    conn.execute(insert(certificate).from_select(
+        ["code", "user_id", "programme_id", "issued_at", "expires_at", "revoked_at", "revoke_reason",
+         "override_reason", "badge_salt", "snapshot"],
+        select(literal("BC") + cast(user.c.id, String), user.c.id, literal(programme_id), issued,
+               case((user.c.id % 36 == 0, _ts(now - timedelta(days=1))), else_=issued + text("interval '24 months'")),
+               case((user.c.id % 44 == 0, _ts(now)), else_=None), literal(""), literal(""),
+               func.md5(cast(user.c.id, String)), literal_column("'{}'::json"))
+        .where(user.c.id.in_(select(complete.c.user_id)), user.c.id.in_(select(attended.c.user_id)))))
 
 
 def count_officials_ms(database_url: str, repeats: int = 15) -> float:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+import time
+
 from flask import Flask, jsonify
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from werkzeug.routing import IntegerConverter
-from sqlalchemy import event, text
+from sqlalchemy import event, literal_column, select, text
 from sqlalchemy.engine import Engine
 
 from .config import Config, instance_secret_key, normalise_database_url
@@ -57,6 +60,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     # decorators run the check themselves: the hook only cost every other page its time.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     _init_login(app)
+    from .reads import init_reads
+    init_reads(app)
     from .i18n import init_i18n
     init_i18n(app)
     from .fragments import init_fragments
@@ -91,35 +96,44 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .cli import learnhub_cli
     app.cli.add_command(learnhub_cli)
 
+    from . import reads
+    ping = select(literal_column("1"))
+
     @app.get("/healthz")
     def healthz():
         try:
-            db.session.execute(text("SELECT 1"))
+            reads.first(ping, {})
         except Exception:  # any database failure means "not ready"
-            db.session.rollback()
+            reads.release()
             return jsonify(status="unavailable"), 503
         return jsonify(status="ok")
 
     from .errors import register_error_handlers
     register_error_handlers(app)
 
-    https = app.config["SESSION_COOKIE_SECURE"]
+    defaults = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    ]
+    if app.config["SESSION_COOKIE_SECURE"]:
+        defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
 
     @app.after_request
     def security_headers(response):
-        if https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers = response.headers
         if _private(response):
             # Temporary passwords, people's records, certificates and exports must not stay
             # in a shared office computer's cache or a proxy's.
-            response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+            headers["Cache-Control"] = "no-store"
+        # Each unless the view set its own (one pass over the headers, not one per name).
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
 
     return app
@@ -127,10 +141,43 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with the cookie's serializer built once per set of keys
-    rather than twice per request (it depends on nothing else)."""
+    rather than twice per request (it depends on nothing else), and each cookie's signature
+    checked once: a phone sends the same cookie with every page, and checking it (HMAC,
+    base64, zlib) cost more than a lesson's query. What is kept is the cookie's contents as
+    JSON text, decoded afresh for every request (so no request can change another's), with
+    the time it was signed, so an expired cookie is still refused."""
+
+    _MAX_OPENED = 8192
 
     def __init__(self):
         self._serializers: dict[tuple, object] = {}
+        self._opened: dict[str, tuple] = {}  # cookie -> (serializer, JSON text, signed at)
+
+    def open_session(self, app: Flask, request):
+        serializer = self.get_signing_serializer(app)
+        cookie = request.cookies.get(self.get_cookie_name(app)) if serializer is not None else None
+        if not cookie:
+            return super().open_session(app, request)
+        max_age = app.permanent_session_lifetime.total_seconds()
+        opened = self._opened.get(cookie)
+        if opened is not None and opened[0] is serializer and 0 <= time.time() - opened[2] <= max_age:
+            return self.session_class(self.serializer.loads(opened[1]))
+        try:
+            data, signed_at = serializer.loads(cookie, max_age=int(max_age), return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if len(self._opened) >= self._MAX_OPENED:
+            self._opened.clear()
+        self._opened[cookie] = (serializer, self.serializer.dumps(data), signed_at.timestamp())
+        return self.session_class(data)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        # Most requests change nothing in the session: only say the page varies by cookie.
+        if not session.modified and not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
     def get_signing_serializer(self, app: Flask):
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
@@ -183,7 +230,10 @@ def _init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "basic"
+    # No "session protection": it hashes the address and browser of every request to mark a
+    # session "not fresh" when they change (a phone moving between networks does), and no
+    # page asks for a fresh log-in; what ends a session is its token (see auth/current.py).
+    login_manager.session_protection = None
 
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to see this page.")

@@ -22,10 +22,22 @@ def _language() -> str:
     return locale.language if locale is not None and locale.language in _DATE else "vi"
 
 
+_dates: dict[tuple, str] = {}
+
+
 def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
-    return _babel_date(value, _DATE[_language()])
+    # Kept per value and language (Babel's formatting costs more than the rest of a lesson
+    # page's own work); the time zone is the app's one, Vietnam's.
+    key = (value, _language())
+    text = _dates.get(key)
+    if text is None:
+        text = _babel_date(value, _DATE[key[1]])
+        if len(_dates) >= 4096:
+            _dates.clear()
+        _dates[key] = text
+    return text
 
 
 def format_datetime(value: datetime | None) -> str:

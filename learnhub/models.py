@@ -11,3 +11,4 @@ from .attendance.models import AttendanceRecord, TrainingSession  # noqa: F401
 from .programmes.models import TrainingProgramme  # noqa: F401
 from .certificates.models import Certificate  # noqa: F401
 from .materials.models import Blob, CourseAttachment, CourseVersion, ManagedCourse  # noqa: F401
+from .reports.models import ReportTally, ReportTallyState  # noqa: F401

@@ -291,3 +291,25 @@ def test_lagging_units_against_the_deadline(client, db, fixture, programme, logi
     assert rows[1] == ["D213-01", "Phường Trần Phú", "Thành phố Bắc Giang", "2", "0", "0", "2", "1"]
     assert rows[2] == ["D217-02", "Thị trấn Kép", "Huyện Lạng Giang", "1", "0", "0", "1", "1"]
     assert rows[3] == ["D217-01", "Thị trấn Vôi", "Huyện Lạng Giang", "3", "1", "33", "2", "1"]
+
+
+def test_a_scope_with_many_sessions_shows_the_most_recent_and_exports_them_all(client, db, units, courses,
+                                                                                 login_as):
+    # A whole country holds one session per district: hundreds of them. The page stays light.
+    trainer = factories.make_user("trainer", username="nhieu.hoi.nghi")
+    programme = factories.make_programme(trainer, [courses["iso-co-ban"]])
+    official = factories.make_user("official", unit_code="D217-01", username="di.hop")
+    start = utcnow() - timedelta(days=40)
+    for n in range(33):
+        session = factories.make_session(programme, trainer, title=f"Hội nghị số {n + 1:02d}",
+                                         starts_at=start + timedelta(days=n), ends_at=start + timedelta(days=n, hours=3))
+        mark(session, official, "present", by=trainer, source="roll_call")
+    db.session.commit()
+    login_as("committee", unit_code="24")
+    html = client.get("/reports/?program=iso-2021-xa").get_data(as_text=True)
+    text = page_text(client.get("/reports/?program=iso-2021-xa"))
+    assert "Đang hiện 30 hội nghị gần nhất; 3 hội nghị trước đó có trong tệp CSV và XLSX" in text
+    assert "Hội nghị số 33" in text and "Hội nghị số 04" in text and "Hội nghị số 03" not in text
+    assert html.count("Hội nghị số") < 3 * 33  # neither the chart nor the table lists them all
+    rows = csv_rows(client.get("/reports/sessions.csv?program=iso-2021-xa"))
+    assert sum(1 for row in rows if any(cell.startswith("Hội nghị số") for cell in row)) == 33

@@ -6,13 +6,14 @@ decision: those come back as conflicts instead.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
@@ -304,6 +305,58 @@ def scan_still_valid(scanned_at: float, now: datetime | None = None) -> bool:
     """Whether a check-in pass (the moment a valid code was scanned) may still be used."""
     now = now or utcnow()
     return 0 <= now.timestamp() - scanned_at <= SCAN_VALID_MINUTES * 60
+
+
+@dataclass(frozen=True)
+class UnitPath:
+    """A unit as the scope rules read it (``auth.scope.sees_unit``, ``orgs.services.is_within``)."""
+    id: int
+    path: str
+
+
+@dataclass(frozen=True)
+class OwnMark:
+    status: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the check-in confirmation shows: the session, its unit, the official's unit and
+    their mark, if any."""
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str | None
+    unit: UnitPath
+    own_unit: UnitPath | None
+    record: OwnMark | None
+
+
+@functools.lru_cache(maxsize=1)
+def _confirmation_statement():
+    session_unit = OrgUnit.__table__.alias("session_unit")
+    own_unit = OrgUnit.__table__.alias("own_unit")
+    s = TrainingSession
+    return (select(s.id, s.title, s.starts_at, s.ends_at, s.venue, session_unit.c.id, session_unit.c.path,
+                   own_unit.c.id, own_unit.c.path, AttendanceRecord.status, AttendanceRecord.recorded_at)
+            .join(session_unit, session_unit.c.id == s.unit_id)
+            .outerjoin(own_unit, own_unit.c.id == bindparam("unit_id"))
+            .outerjoin(AttendanceRecord, and_(AttendanceRecord.session_id == s.id,
+                                              AttendanceRecord.user_id == bindparam("user_id")))
+            .where(s.id == bindparam("session_id")))
+
+
+def confirmation(session_id: int, user_id: int, unit_id: int | None) -> Confirmation | None:
+    """The session with its unit and the official's unit and mark, in one query built once."""
+    row = db.session.connection().execute(_confirmation_statement(), {
+        "session_id": session_id, "user_id": user_id, "unit_id": unit_id}).first()
+    if row is None:
+        return None
+    return Confirmation(row[0], row[1], row[2], row[3], row[4], UnitPath(row[5], row[6]),
+                        UnitPath(row[7], row[8]) if row[7] is not None else None,
+                        OwnMark(row[9], row[10]) if row[9] is not None else None)
 
 
 def own_record(session: TrainingSession, user: User) -> AttendanceRecord | None:

@@ -18,7 +18,7 @@ from . import documents
 from .models import TrainingSession
 from .services import (
     ROTATION_CHOICES, STATUSES, UNMARKED, AttendanceError, apply_sheet, attendance_totals, check_in, check_in_to,
-    mark_all_present, own_record, plan_sheet_import, projector_code, roll_call, roll_call_rows, scan_still_valid,
+    confirmation, mark_all_present, plan_sheet_import, projector_code, roll_call, roll_call_rows, scan_still_valid,
     session_communes, session_for_code, set_rotation,
 )
 
@@ -226,16 +226,17 @@ def check_in_view():
 @login_required
 def confirm(session_id: int):
     """One tap after the scan (and the log-in it led through): check in to this session."""
-    session = db.session.get(TrainingSession, session_id) or abort(404)
-    if not sees_unit(current_user, session.unit) and not is_within(current_user.unit, session.unit):
+    # The session, both units and the official's mark in one query; the full account is not needed.
+    page = confirmation(session_id, current_user.id, current_user.unit_id) or abort(404)
+    if not sees_unit(current_user, page.unit) and not is_within(page.own_unit, page.unit):
         abort(404)  # a session elsewhere: nothing of it to show, nobody to check in
     scan = cookie.get(PASS) or {}
-    scanned = scan.get("s") == session.id and scan_still_valid(float(scan.get("at") or 0))
-    record = own_record(session, current_user)
+    scanned = scan.get("s") == page.id and scan_still_valid(float(scan.get("at") or 0))
     if request.method == "POST":
         if not scanned:
             flash(_("Scan the QR code in the hall again, or type the code shown there."), "error")
             return redirect(url_for("attendance.check_in_view"))
+        session = db.session.get(TrainingSession, session_id)
         try:
             check_in_to(session, current_user)
         except AttendanceError as exc:
@@ -245,8 +246,8 @@ def confirm(session_id: int):
             db.session.commit()
             cookie.pop(PASS, None)
             flash(_("You are checked in to %(t)s.", t=session.title), "success")
-        return redirect(url_for("attendance.confirm", session_id=session.id))
-    return render_template("attendance/confirm.html", session=session, record=record, scanned=scanned,
+        return redirect(url_for("attendance.confirm", session_id=session_id))
+    return render_template("attendance/confirm.html", session=page, record=page.record, scanned=scanned,
                            is_official=current_user.has_role(Role.OFFICIAL))
 
 

@@ -14,6 +14,7 @@ import hmac
 from flask_login import UserMixin
 from sqlalchemy import bindparam, select
 
+from .. import reads
 from ..extensions import db
 from .models import User
 
@@ -35,7 +36,7 @@ def load_session_user(user_id: str | None) -> SessionUser | None:
     ident, _, token = (user_id or "").partition(":")
     if not ident.isdigit() or not token or len(ident) > 18:
         return None
-    row = db.session.connection().execute(_statement(), {"id": int(ident)}).first()
+    row = reads.first(_statement(), {"id": int(ident)})
     if row is None or not hmac.compare_digest(row.session_token, token):
         return None
     return SessionUser(row)

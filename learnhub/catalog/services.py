@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
 
+from .. import reads
 from ..extensions import db
 from ..models_base import utcnow
 from ..sql import insert_ignoring_duplicates
@@ -108,10 +109,9 @@ def _lesson_page_statement():
 def lesson_page(course_slug: str, lesson_slug: str, user_id: int) -> LessonPage | None:
     """Everything a lesson page shows, in one query: the lesson, its course, the learner's
     completion, its place in the course and its neighbours."""
-    # A Core statement on the session's connection: the same transaction, without the
-    # ORM's per-statement bookkeeping, which costs more than the query on this hot page.
-    row = db.session.connection().execute(_lesson_page_statement(), {
-        "course_slug": course_slug, "lesson_slug": lesson_slug, "user_id": user_id}).first()
+    # Through learnhub.reads: the ORM's per-statement bookkeeping costs more than the query.
+    row = reads.first(_lesson_page_statement(), {
+        "course_slug": course_slug, "lesson_slug": lesson_slug, "user_id": user_id})
     if row is None:
         return None
     (course_id, c_slug, c_title, lesson_id, l_slug, title, body, toc, completed_at, n_before, total,

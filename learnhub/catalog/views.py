@@ -1,9 +1,13 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import functools
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from .. import fragments, reads
 from ..extensions import db
+from ..formatting import format_date
 from .models import ContentPage, Lesson
 from .services import course_by_slug, lesson_outline, lesson_page, mark_lesson_done
 
@@ -23,7 +27,12 @@ def _load_lesson(slug: str, lesson_slug: str):
 @login_required
 def lesson(slug: str, lesson_slug: str):
     page = lesson_page(slug, lesson_slug, current_user.id) or abort(404)
-    return render_template("catalog/lesson.html", page=page)
+    done_label = _("Done on %(d)s", d=format_date(page.completed_at)) if page.completed_at else ""
+    return fragments.page(
+        "catalog/lesson.html", current_user.role, {"done_label": done_label},
+        course_slug=page.course_slug, course_title=page.course_title, lesson_slug=page.lesson_slug,
+        title=page.title, body_html=page.body_html, toc_html=page.toc_html, position=page.position,
+        count=page.count, previous=page.previous, following=page.following, done=bool(page.completed_at))
 
 
 @bp.post("/courses/<slug>/<lesson_slug>/done")
@@ -44,5 +53,12 @@ def lesson_done(slug: str, lesson_slug: str):
 @bp.get("/glossary")
 @login_required
 def glossary():
-    page = db.session.scalar(select(ContentPage).where(ContentPage.slug == "glossary")) or abort(404)
-    return render_template("catalog/page.html", page=page)
+    page = reads.first(_content_page_statement(), {"slug": "glossary"}) or abort(404)
+    return fragments.page("catalog/page.html", current_user.role, {}, title=page.title,
+                          body_html=page.body_html, toc_html=page.toc_html)
+
+
+@functools.cache
+def _content_page_statement():
+    return select(ContentPage.title, ContentPage.body_html, ContentPage.toc_html).where(
+        ContentPage.slug == bindparam("slug"))

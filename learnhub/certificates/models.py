@@ -17,6 +17,8 @@ class Certificate(Base):
         # The database itself refuses a second active certificate, whatever races above it.
         Index("uq_certificate_active", "user_id", "programme_id", unique=True,
               sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+        # The dashboard counts expired certificates when it is read: only those are scanned.
+        Index("ix_certificate_programme_expires", "programme_id", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

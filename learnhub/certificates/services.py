@@ -7,6 +7,7 @@ transaction, so the certificate and its cause commit together.
 """
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import reads
 from ..attendance.models import AttendanceRecord, TrainingSession
 from ..audit.services import record
 from ..auth.models import Role, User
@@ -236,9 +238,40 @@ def training_record(user: User) -> dict:
     for item in progress_by_course(user.id):
         quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == item.course.id))
         courses.append((item, quiz_result(user.id, quiz) if quiz else None))
-    certs = db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
-                               .order_by(Certificate.issued_at)).all()
-    return {"attendance": attendance, "courses": courses, "certificates": certs, "generated_at": utcnow()}
+    return {"attendance": attendance, "courses": courses, "certificates": certificates_of(user.id),
+            "generated_at": utcnow()}
+
+
+def certificates_of(user_id: int) -> list[Certificate]:
+    """The official's certificates, valid or not, oldest first."""
+    return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)
+                                   .order_by(Certificate.issued_at)))
+
+
+@dataclass(frozen=True)
+class CertificateCard:
+    """One certificate as its holder's page lists it (hashable: the page is cached by it)."""
+    programme: str
+    code: str
+    issued_at: datetime
+    status: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+
+
+@functools.cache
+def _cards_statement():
+    c = Certificate
+    return (select(c.snapshot, c.code, c.issued_at, c.revoked_at, c.expires_at)
+            .where(c.user_id == bindparam("user_id")).order_by(c.issued_at))
+
+
+def certificate_cards(user_id: int, now: datetime) -> tuple[CertificateCard, ...]:
+    """The official's certificates, valid or not, oldest first, with their status at ``now``:
+    one hot read (learnhub.reads), no ORM objects."""
+    return tuple(CertificateCard((row.snapshot or {}).get("programme", ""), row.code, row.issued_at,
+                                 Certificate.status(row, now), row.revoked_at, row.expires_at)
+                 for row in reads.rows(_cards_statement(), {"user_id": user_id}))
 
 
 def certificate_rows(viewer: User | None, now: datetime | None = None):

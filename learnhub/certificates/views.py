@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import fragments
 from ..auth.decorators import roles_required
 from ..auth.models import Role, User
 from ..auth.scope import can_view_user, sees_unit, unit_condition
@@ -17,7 +18,7 @@ from . import documents
 from .models import Certificate
 from .standing import programme_standings
 from .services import (
-    CertificateError, can_see_certificate, certificate_by_code, certificates_in_scope, issue_by_hand, revoke,
+    CertificateError, can_see_certificate, certificate_by_code, certificate_cards, certificates_in_scope, issue_by_hand, revoke,
     training_record,
 )
 
@@ -117,8 +118,10 @@ def home():
     """The home page: for an official, what is left before each certificate, then the courses."""
     now = utcnow()
     progress = progress_by_course(current_user.id)
-    standings = programme_standings(current_user, now, progress) if current_user.has_role(Role.OFFICIAL) else []
-    return render_template("certificates/home.html", standings=standings, now=now, progress=progress)
+    # A tuple of frozen values: the standings are a cached fragment keyed by them.
+    standings = tuple(programme_standings(current_user, now, progress)) if current_user.has_role(Role.OFFICIAL) else ()
+    return fragments.page("certificates/home.html", current_user.role, {"full_name": current_user.full_name},
+                          standings=tuple(standings), progress=progress)
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
@@ -138,8 +141,9 @@ def pdf(code: str):
 @bp.get("/my/certificates")
 @login_required
 def mine():
-    record = training_record(current_user)
-    return render_template("certificates/mine.html", record=record, now=utcnow())
+    # The page lists the certificates only; the whole training record is the PDF's.
+    return fragments.page("certificates/mine.html", current_user.role, {},
+                          certificates=certificate_cards(current_user.id, utcnow()))
 
 
 @bp.get("/my/record.pdf")

@@ -66,13 +66,20 @@ def enrolled_officials(programme: TrainingProgramme):
             .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True), or_(false(), *conditions)))
 
 
+def programme_ids_for_unit(unit_id):
+    """SELECT of the ids of the programmes whose target units contain the unit (enrolment
+    is by unit). ``unit_id``: a value or a bind parameter."""
+    own = OrgUnit.__table__.alias("own")
+    target = OrgUnit.__table__.alias("target")
+    return (select(programme_unit.c.programme_id)
+            .join(target, target.c.id == programme_unit.c.unit_id)
+            .join(own, own.c.id == unit_id)
+            .where(func.substr(own.c.path, 1, func.length(target.c.path)) == target.c.path))
+
+
 def programmes_for(user: User) -> list[TrainingProgramme]:
     """Programmes whose target units contain the official's unit (enrolment is by unit)."""
-    if user.unit is None:
+    if user.unit_id is None:
         return []
-    target = OrgUnit.__table__.alias("target")
     return list(db.session.scalars(
-        select(TrainingProgramme).join(programme_unit, programme_unit.c.programme_id == TrainingProgramme.id)
-        .join(target, target.c.id == programme_unit.c.unit_id)
-        .where(func.substr(user.unit.path, 1, func.length(target.c.path)) == target.c.path)
-        .distinct()))
+        select(TrainingProgramme).where(TrainingProgramme.id.in_(programme_ids_for_unit(user.unit_id)))))

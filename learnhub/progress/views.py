@@ -1,11 +1,10 @@
 """The official's own pages: their courses with progress, what is left, one course's outline."""
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-from ..catalog.services import course_by_slug, done_lesson_ids, lesson_outline
-from ..quizzes.attempts import quiz_for
-from ..quizzes.results import quiz_result
-from .rules import progress_by_course
+from .. import fragments
+from ..auth.models import Role
+from .rules import course_page, lessons_left, progress_by_course, quiz_results
 
 bp = Blueprint("progress", __name__)
 
@@ -13,33 +12,28 @@ bp = Blueprint("progress", __name__)
 @bp.get("/courses")
 @login_required
 def index():
-    # A tuple of frozen rows: the course cards are a cached fragment keyed by them.
-    return render_template("progress/index.html", progress=progress_by_course(current_user.id))
+    # A tuple of frozen rows: the page is cached, keyed by them (learnhub.fragments.page).
+    return fragments.page("progress/index.html", current_user.role, {"full_name": current_user.full_name},
+                          progress=progress_by_course(current_user.id))
 
 
 @bp.get("/my")
 @login_required
 def my_training():
     progress = progress_by_course(current_user.id)
-    remaining, quizzes = {}, {}
-    for item in progress:
-        if not item.complete:
-            done = done_lesson_ids(current_user.id, item.course.id)
-            remaining[item.course.id] = [row for row in lesson_outline(item.course) if row[0] not in done]
-            quiz = quiz_for(item.course) if item.has_quiz else None
-            if quiz is not None:
-                quizzes[item.course.id] = quiz_result(current_user.id, quiz)
-    return render_template("progress/my.html", progress=progress, remaining=remaining, quizzes=quizzes)
+    left = [item for item in progress if not item.complete]
+    remaining = lessons_left(current_user.id) if left else {}
+    quizzes = quiz_results(current_user.id) if any(item.has_quiz for item in left) else {}
+    # Frozen values: the page is cached, keyed by them (learnhub.fragments.page).
+    rows = tuple((item, remaining.get(item.course.id, ()), quizzes.get(item.course.id)) for item in progress)
+    return fragments.page("progress/my.html", current_user.role, {}, rows=rows)
 
 
 @bp.get("/courses/<slug>")
 @login_required
 def course(slug: str):
-    course = course_by_slug(slug) or abort(404)
-    outline = lesson_outline(course)
-    done = done_lesson_ids(current_user.id, course.id)
-    next_lesson = next((row for row in outline if row[0] not in done), None)
-    quiz = quiz_for(course)
-    result = quiz_result(current_user.id, quiz) if quiz else None
-    return render_template("progress/course.html", course=course, outline=outline, done=done,
-                           next_lesson=next_lesson, quiz=quiz, quiz_result=result)
+    page = course_page(current_user.id, slug) or abort(404)
+    result = quiz_results(current_user.id).get(page.id) if page.quiz_pass_percent is not None else None
+    # Frozen values: the page is cached, keyed by them (learnhub.fragments.page).
+    return fragments.page("progress/course.html", current_user.role, {}, course=page, quiz_result=result,
+                          staff=current_user.has_role(Role.TRAINER, Role.ADMIN))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import case, func, literal, null, select, true, union_all
 
 from ..attendance.models import ATTENDED_STATUSES, AttendanceRecord, TrainingSession
 from ..auth.models import User
@@ -212,14 +212,29 @@ def required_courses(programme: TrainingProgramme) -> tuple[list[Course], list[C
 
 def counts_by_unit(viewer, programme, unit, courses, quiz_courses, now) -> list[tuple[int, str, Counts]]:
     """One query: every figure of the dashboard per officials' unit: (unit id, path, Counts)."""
-    people = cohort(viewer, programme, unit).subquery()
+    return unit_counts(cohort(viewer, programme, unit).subquery(), programme, courses, quiz_courses, now)
+
+
+def _only(column, user_ids):
+    return column.in_(user_ids) if user_ids is not None else true()
+
+
+def unit_counts(people, programme, courses, quiz_courses, now: datetime | None,
+                user_ids: list[int] | None = None) -> list[tuple[int, str, Counts]]:
+    """The figures of the officials in ``people`` (a ``cohort`` subquery) by their unit.
+    ``now=None``: certificates are not seen as expired (``valid`` then counts every official
+    holding one not revoked; ``reports.tally`` stores that, and subtracts expiry when read).
+    ``user_ids``: the officials ``people`` is limited to, so that each table is read by index
+    for them only."""
     attended = (select(AttendanceRecord.user_id)
                 .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
                 .where(TrainingSession.programme_id == programme.id,
-                       AttendanceRecord.status.in_(ATTENDED_STATUSES))
+                       AttendanceRecord.status.in_(ATTENDED_STATUSES), _only(AttendanceRecord.user_id, user_ids))
                 .group_by(AttendanceRecord.user_id).subquery())
-    standing = (select(Certificate.user_id, func.max(Certificate.status_rank_sql(now)).label("rank"))
-                .where(Certificate.programme_id == programme.id)
+    rank = (Certificate.status_rank_sql(now) if now is not None
+            else case((Certificate.revoked_at.is_not(None), REVOKED), else_=VALID))
+    standing = (select(Certificate.user_id, func.max(rank).label("rank"))
+                .where(Certificate.programme_id == programme.id, _only(Certificate.user_id, user_ids))
                 .group_by(Certificate.user_id).subquery())
     columns = [people.c.unit_id, people.c.path, func.count(),
                func.count(attended.c.user_id),
@@ -232,7 +247,7 @@ def counts_by_unit(viewer, programme, unit, courses, quiz_courses, now) -> list[
     if courses:
         done = (select(CourseCompletion.user_id, *[
             func.max(case((CourseCompletion.course_id == c.id, 1), else_=0)).label(f"c{c.id}") for c in courses])
-            .where(CourseCompletion.course_id.in_([c.id for c in courses]))
+            .where(CourseCompletion.course_id.in_([c.id for c in courses]), _only(CourseCompletion.user_id, user_ids))
             .group_by(CourseCompletion.user_id).subquery())
         query = query.outerjoin(done, done.c.user_id == people.c.user_id)
         columns += [func.coalesce(func.sum(done.c[f"c{c.id}"]), 0) for c in courses]
@@ -240,7 +255,7 @@ def counts_by_unit(viewer, programme, unit, courses, quiz_courses, now) -> list[
         passed_all = passed_quizzes()
         passed = (select(passed_all.c.user_id, *[
             func.max(case((passed_all.c.course_id == c.id, 1), else_=0)).label(f"q{c.id}") for c in quiz_courses])
-            .where(passed_all.c.course_id.in_([c.id for c in quiz_courses]))
+            .where(passed_all.c.course_id.in_([c.id for c in quiz_courses]), _only(passed_all.c.user_id, user_ids))
             .group_by(passed_all.c.user_id).subquery())
         query = query.outerjoin(passed, passed.c.user_id == people.c.user_id)
         columns += [func.coalesce(func.sum(passed.c[f"q{c.id}"]), 0) for c in quiz_courses]
@@ -312,6 +327,24 @@ def sessions_attendance(viewer, programme, unit) -> list[SessionFigures]:
     return sorted(sessions.values(), key=lambda s: (s.starts_at, s.session_id))
 
 
+def marks_by_unit(people, programme, user_ids=None) -> list[tuple[int, int, str, int]]:
+    """(unit id, session id, status, officials) of the officials in ``people``."""
+    return [tuple(r) for r in db.session.execute(
+        select(people.c.unit_id, AttendanceRecord.session_id, AttendanceRecord.status, func.count())
+        .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
+        .join(people, people.c.user_id == AttendanceRecord.user_id)
+        .where(TrainingSession.programme_id == programme.id, _only(AttendanceRecord.user_id, user_ids))
+        .group_by(people.c.unit_id, AttendanceRecord.session_id, AttendanceRecord.status))]
+
+
+def sessions_named(programme, marks: dict[int, dict[str, int]]) -> list[SessionFigures]:
+    """``marks`` (session id → status → officials) with the sessions' titles and times."""
+    found = db.session.execute(select(TrainingSession.id, TrainingSession.title, TrainingSession.starts_at)
+                               .where(TrainingSession.id.in_(list(marks) or [-1])))
+    return sorted((SessionFigures(i, title, starts_at, marks[i]) for i, title, starts_at in found),
+                  key=lambda s: (s.starts_at, s.session_id))
+
+
 def first_session_day(programme) -> date | None:
     first = db.session.scalar(select(func.min(TrainingSession.starts_at))
                               .where(TrainingSession.programme_id == programme.id))
@@ -321,24 +354,37 @@ def first_session_day(programme) -> date | None:
 def daily_progress(viewer, programme, unit, courses) -> dict[str, list[tuple[date, int]]]:
     """Per day: officials who completed their last required course, officials certified
     (certificates not revoked); two GROUP BYs in one query."""
-    people = cohort(viewer, programme, unit).subquery()
+    daily: dict[str, list[tuple[date, int]]] = {"completed": [], "certified": []}
+    for what, _unit_id, day, n in daily_by_unit(cohort(viewer, programme, unit).subquery(), programme, courses,
+                                                by_unit=False):
+        daily[what].append((day, n))
+    return daily
+
+
+def daily_by_unit(people, programme, courses, by_unit: bool = True,
+                  user_ids=None) -> list[tuple[str, int | None, date, int]]:
+    """(what, unit id or None, local day, officials) for the officials in ``people``: the day
+    they completed their last required course (what = completed), the days they were
+    certified, certificates not revoked (certified)."""
     ids = [c.id for c in courses]
     finished = (select(CourseCompletion.user_id, func.max(CourseCompletion.completed_at).label("at"))
-                .where(CourseCompletion.course_id.in_(ids or [-1])).group_by(CourseCompletion.user_id)
-                .having(func.count() == len(ids)).subquery())
+                .where(CourseCompletion.course_id.in_(ids or [-1]), _only(CourseCompletion.user_id, user_ids))
+                .group_by(CourseCompletion.user_id).having(func.count() == len(ids)).subquery())
     completed_day = local_day(finished.c.at)
     certified_day = local_day(Certificate.issued_at)
+    unit = [people.c.unit_id] if by_unit else [null().label("unit_id")]
+    grouped = [people.c.unit_id] if by_unit else []
     query = union_all(
-        select(literal("completed").label("what"), completed_day.label("day"), func.count().label("n"))
-        .select_from(finished).join(people, people.c.user_id == finished.c.user_id).group_by(completed_day),
-        select(literal("certified"), certified_day, func.count(func.distinct(Certificate.user_id)))
+        select(literal("completed").label("what"), *unit, completed_day.label("day"), func.count().label("n"))
+        .select_from(finished).join(people, people.c.user_id == finished.c.user_id)
+        .group_by(*grouped, completed_day),
+        select(literal("certified"), *unit, certified_day, func.count(func.distinct(Certificate.user_id)))
         .select_from(Certificate).join(people, people.c.user_id == Certificate.user_id)
-        .where(Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None))
-        .group_by(certified_day))
-    daily: dict[str, list[tuple[date, int]]] = {"completed": [], "certified": []}
-    for what, day, n in db.session.execute(query):
-        daily[what].append((date.fromisoformat(str(day)[:10]), n))
-    return daily
+        .where(Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None),
+               _only(Certificate.user_id, user_ids))
+        .group_by(*grouped, certified_day))
+    return [(what, unit_id, date.fromisoformat(str(day)[:10]), n)
+            for what, unit_id, day, n in db.session.execute(query)]
 
 
 def weekly_progress(daily, start: date | None, today: date, max_points: int = 53) -> list[WeekPoint]:
@@ -360,8 +406,20 @@ def dashboard(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None,
     today = now.astimezone(VIETNAM_TZ).date()
     top = top_unit(viewer)
     courses, quiz_courses = required_courses(programme)
-    per_unit, as_of = remembered(_key("units", viewer, programme, unit),
-                                 lambda: counts_by_unit(viewer, programme, unit, courses, quiz_courses, now))
+    from . import tally  # the stored counts, kept by tally from these same queries
+
+    if tally.is_counted(programme):
+        (per_unit, marks, daily), as_of = remembered(
+            _key("stored", viewer, programme, unit),
+            lambda: tally.stored_figures(viewer, programme, unit, courses, quiz_courses, now))
+        sessions = sessions_named(programme, marks)
+    else:  # not counted yet (right after the upgrade): counted afresh
+        per_unit, as_of = remembered(_key("units", viewer, programme, unit),
+                                     lambda: counts_by_unit(viewer, programme, unit, courses, quiz_courses, now))
+        sessions, _at = remembered(_key("sessions", viewer, programme, unit),
+                                   lambda: sessions_attendance(viewer, programme, unit))
+        daily, _at = remembered(_key("daily", viewer, programme, unit),
+                                lambda: daily_progress(viewer, programme, unit, courses))
     parts = roll_up(per_unit, unit)
     total = Counts()
     for counts in parts.values():
@@ -373,10 +431,6 @@ def dashboard(viewer: User, programme: TrainingProgramme, unit: OrgUnit | None,
     if None in parts and unit is not None and children:  # a commune's own officials are listed one by one
         rows.append(UnitFigures(unit, parts[None], direct=True, has_children=False))
     started, _at = remembered(("first", programme.id), lambda: first_session_day(programme))
-    sessions, _at = remembered(_key("sessions", viewer, programme, unit),
-                               lambda: sessions_attendance(viewer, programme, unit))
-    daily, _at = remembered(_key("daily", viewer, programme, unit),
-                            lambda: daily_progress(viewer, programme, unit, courses))
     return Dashboard(programme, unit, top, trail_to(unit, top), now, courses, quiz_courses, rows, total,
                      lagging_units(per_unit, programme, today), sessions, weekly_progress(daily, started, today),
                      started, as_of)

@@ -1,8 +1,9 @@
 """A short-lived memo, per server process, of the dashboard's heavy aggregates.
 
-Over a province of 200,000 officials the GROUP BY queries of one dashboard page take a few
-hundred milliseconds; committee members open the same pages again and again while the
-figures move by the hour. So each aggregate is kept for ``DASHBOARD_CACHE_SECONDS``
+The dashboard reads counts stored in the database (``reports.tally``), which every server
+sees alike, so this memo is no longer needed for speed; it remains for a programme whose
+counts are not stored yet, where the GROUP BY queries over 200,000 officials take seconds.
+Each aggregate is kept for ``DASHBOARD_CACHE_SECONDS``
 (``LEARNHUB_DASHBOARD_CACHE_SECONDS``; default 0, off, because with several app servers
 each would keep its own and two committee members could see different figures for that
 long) and the page says when its figures were counted. Only plain values are kept (ids, paths, counts), never database

@@ -23,13 +23,15 @@ from ..config import VIETNAM_TZ
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import OrgUnit
-from . import charts
+from . import charts, tally  # noqa: F401 (tally: its listeners keep the stored counts in step)
 from .exports import XLSX_MIMETYPE, table_csv, table_xlsx
 from .figures import (current_programme, dashboard, officials_detail, programmes, required_courses, top_unit,
                       trail_to, weak_topics)
 from .services import officials_page
 from .tables import (lagging_table, officials_table, sessions_table, title_line, units_table, weak_table,
                      weekly_table)
+
+SHOWN_SESSIONS = 30  # on the page; the exports list every session
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -98,7 +100,8 @@ def _charts(board, units):
     legend = [_("Present"), _("Late"), _("Excused"), _("Absent")]
     sessions = charts.stacked_bars(
         "chart-sessions", _("Attendance by conference session"),
-        [(s.title, [s.marks.get(k, 0) for k in ("present", "late", "excused", "absent")]) for s in board.sessions],
+        [(s.title, [s.marks.get(k, 0) for k in ("present", "late", "excused", "absent")])
+         for s in board.sessions[-SHOWN_SESSIONS:]],
         legend, _("Officials in scope marked at each session."))
     return main, weekly, sessions
 
@@ -120,10 +123,16 @@ def completion():
         rows, total_officials = officials_detail(current_user, programme, unit, page, PER_PAGE, board.now)
         officials = officials_table(rows, board.courses, board.quiz_courses)
     main_chart, weekly_chart, sessions_chart = _charts(board, units)
+    # A whole country holds hundreds of sessions (one per district): the page shows the most
+    # recent, the CSV and XLSX all of them, and each district's page its own.
+    sessions = sessions_table(board)
+    shown_sessions = replace(sessions, rows=sessions.rows[-SHOWN_SESSIONS:])
+    sessions_hidden = len(sessions.rows) - len(shown_sessions.rows)
     return render_template(
         "reports/dashboard.html", choices=choices, programme=programme, board=board, unit=unit,
         years=years, year=request.args.get("year", type=int),
-        units=units, lagging=lagging_table(board), sessions=sessions_table(board), weekly=weekly_table(board),
+        units=units, lagging=lagging_table(board), sessions=shown_sessions, sessions_hidden=sessions_hidden,
+        weekly=weekly_table(board),
         officials=officials, page=page, per_page=PER_PAGE, total_officials=total_officials,
         main_chart=main_chart, weekly_chart=weekly_chart, sessions_chart=sessions_chart,
         sort=sort, descending=descending)

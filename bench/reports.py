@@ -1,15 +1,21 @@
 """The committee's dashboard over a country-scale population, on PostgreSQL, through gunicorn.
 
-Run: .venv/bin/python bench/dashboard.py [officials] [seconds]
-With BENCH_REUSE=1 it measures the database the previous run filled.
+Run: .venv/bin/python bench/reports.py [officials] [seconds]   (default 200000, 30)
+With BENCH_REUSE=1 it measures the database the previous run filled (upgraded first);
+BENCH_MEMO=60 also measures with each server's memo of the aggregates on.
 Needs the machine's PostgreSQL (BENCH_DATABASE_URL, default
-postgresql+psycopg://postgres@127.0.0.1:5432/learnhub_bench_dashboard; created if missing,
+postgresql+psycopg://postgres@127.0.0.1:5432/learnhub_bench_reports; created if missing,
 emptied first) and wrk (/usr/bin/wrk). Fills a province of 10 districts and 200 communes with
 that many officials enrolled in one programme (attendance, lessons, graded attempts with
 answers, certificates valid, expired and revoked), serves the app with gunicorn
 (2 workers, 4 threads), logs in as a province-wide committee member, and prints wrk's
-latency (p50/p90/p95/p99) of the province page and of the one-page PDF. Target for the page:
-p95 of 100 ms or less.
+latency (p50/p90/p95/p99) of the province page and of the one-page PDF, with the CPU the
+gunicorn workers spent per response, then the same page built in process: wall and SQL
+milliseconds per page (median of 20). Target for the page: p95 of 100 ms or less, with the
+memo off (several app servers).
+
+The rows are written with SQL, around the app, so the dashboard's stored counts are made by
+``learnhub.reports.tally.recount`` afterwards, as ``flask learnhub recount-reports`` does.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -30,7 +37,7 @@ from bench.common import ROOT, free_port  # noqa: E402
 OFFICIALS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 30
 URL = os.environ.get("BENCH_DATABASE_URL",
-                     "postgresql+psycopg://postgres@127.0.0.1:5432/learnhub_bench_dashboard")
+                     "postgresql+psycopg://postgres@127.0.0.1:5432/learnhub_bench_reports")
 PASSWORD = "bench-password"
 WRK = os.environ.get("WRK", "/usr/bin/wrk")
 
@@ -72,8 +79,8 @@ FILL = [
     "UPDATE org_unit u SET path = p.path || u.id || '/' FROM org_unit p WHERE u.parent_id = p.id AND u.level = 'commune'",
     # Officials, spread evenly over the communes.
     "INSERT INTO user_account (username, full_name, password_hash, role, unit_id, position, email, phone,"
-    " is_active, must_change_password, created_at, updated_at)"
-    " SELECT 'cb' || i, 'Cán bộ ' || i, '', 'official', c.id, '', '', '', true, false, now(), now()"
+    " is_active, must_change_password, session_token, name_key, created_at, updated_at)"
+    " SELECT 'cb' || i, 'Cán bộ ' || i, '', 'official', c.id, '', '', '', true, false, md5(i::text), 'can bo ' || i, now(), now()"
     " FROM generate_series(1, :n) i"
     " JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM org_unit WHERE level = 'commune') c"
     "   ON c.k = i % 200",
@@ -85,9 +92,9 @@ FILL = [
     " WHERE u.code = 'P'",
     # One conference session per district, eight weeks ago.
     "INSERT INTO training_session (programme_id, title, unit_id, venue, starts_at, ends_at, checkin_code,"
-    " grace_minutes, created_at)"
+    " grace_minutes, checkin_secret, rotate_seconds, created_at)"
     " SELECT p.id, 'Hội nghị ' || d.name, d.id, '', now() - interval '56 days', now() - interval '56 days'"
-    " + interval '4 hours', 'B' || d.id, 30, now() FROM training_programme p, org_unit d WHERE d.level = 'district'",
+    " + interval '4 hours', 'B' || d.id, 30, md5('s' || d.id), 0, now() FROM training_programme p, org_unit d WHERE d.level = 'district'",
     # Nine in ten officials marked: present, late, excused, absent.
     "INSERT INTO attendance_record (session_id, user_id, status, source, note, recorded_at)"
     " SELECT s.id, u.id, (ARRAY['present', 'present', 'late', 'excused', 'absent'])[u.id % 5 + 1], 'roll_call', '',"
@@ -119,10 +126,10 @@ CERTIFY = [
     "UPDATE course_completion SET completed_at = now() - (user_id % 50) * interval '1 day'",
     # Certificates for those who met the rule, issued over the weeks; some expired, some revoked.
     "INSERT INTO certificate (code, user_id, programme_id, issued_at, expires_at, revoked_at, revoke_reason,"
-    " badge_salt, snapshot)"
+    " override_reason, badge_salt, snapshot)"
     " SELECT 'BENCH' || u.id, u.id, p.id, now() - (u.id % 50) * interval '1 day',"
     " CASE WHEN u.id % 36 = 0 THEN now() - interval '1 day' END,"
-    " CASE WHEN u.id % 44 = 0 THEN now() END, '', md5(u.id::text), '{}'"
+    " CASE WHEN u.id % 44 = 0 THEN now() END, '', '', md5(u.id::text), '{}'"
     " FROM user_account u, training_programme p"
     " WHERE u.role = 'official' AND u.id % 4 = 0 AND u.id % 7 <> 0 AND u.id % 10 <> 0"
     "   AND u.id % 5 NOT IN (3, 4)",
@@ -154,6 +161,62 @@ def populate(app) -> None:
                             unit_id=province.id, password_hash=generate_password_hash(PASSWORD, method="scrypt")))
         db.session.commit()
         print(f"filled {OFFICIALS} officials ({added} course completions) in {time.perf_counter() - began:.0f} s")
+    recount(app)
+
+
+def recount(app) -> None:
+    from learnhub.reports.tally import recount as recount_reports
+
+    with app.app_context():
+        began = time.perf_counter()
+        rows = recount_reports()
+        db_commit()
+        print(f"dashboard counts stored: {rows} rows in {time.perf_counter() - began:.1f} s")
+
+
+def db_commit() -> None:
+    from learnhub.extensions import db
+    db.session.commit()
+
+
+def in_process(app) -> tuple[float, float, int]:
+    """(wall ms, SQL ms, statements) per province page built in process, median of 20."""
+    import statistics
+
+    from sqlalchemy import event
+
+    from learnhub.auth.models import User
+    from learnhub.extensions import db
+    from learnhub.reports.figures import current_programme, dashboard, programmes, top_unit
+
+    walls, sqls, counts = [], [], []
+    with app.app_context():
+        viewer = db.session.query(User).filter_by(username="bench-committee").one()
+        programme = current_programme(programmes(), date.today())
+        spent = {"s": 0.0, "n": 0}
+
+        def before(conn, cursor, statement, parameters, context, many):
+            context._bench_began = time.perf_counter()
+
+        def after(conn, cursor, statement, parameters, context, many):
+            spent["s"] += time.perf_counter() - context._bench_began
+            spent["n"] += 1
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+        try:
+            for _ in range(21):
+                spent.update(s=0.0, n=0)
+                began = time.perf_counter()
+                dashboard(viewer, programme, top_unit(viewer))
+                walls.append(time.perf_counter() - began)
+                sqls.append(spent["s"])
+                counts.append(spent["n"])
+                db.session.rollback()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(db.engine, "after_cursor_execute", after)
+    return statistics.median(walls[1:]) * 1000, statistics.median(sqls[1:]) * 1000, counts[-1]
 
 
 def start_server(env: dict) -> tuple[subprocess.Popen, int]:
@@ -216,6 +279,22 @@ def wrk(port: int, path: str, cookie: str, connections: int, seconds: int, scrip
     return figures
 
 
+def worker_pids(master: int) -> list[int]:
+    children = set()
+    for task in Path(f"/proc/{master}/task").glob("*/children"):
+        children.update(int(p) for p in task.read_text().split())
+    return sorted(children)
+
+
+def pid_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
 def main() -> None:
     ensure_database()
     from flask_migrate import upgrade
@@ -225,7 +304,7 @@ def main() -> None:
     from learnhub.extensions import db
     from learnhub.materials.sync import sync_content
 
-    instance = tempfile.mkdtemp(prefix="learnhub-bench-dashboard-")
+    instance = tempfile.mkdtemp(prefix="learnhub-bench-reports-")
     env = {"DATABASE_URL": URL, "SECRET_KEY": "bench-secret", "LEARNHUB_INSTANCE_PATH": instance}
     os.environ.update(env)
     app = create_app({"SQLALCHEMY_DATABASE_URI": URL})
@@ -241,25 +320,35 @@ def main() -> None:
         populate(app)
     else:
         with app.app_context():
+            upgrade()
             from learnhub.auth.models import User
             db.session.query(User).filter_by(username="bench-committee").one().set_password(PASSWORD)
             db.session.commit()
+        recount(app)
+    wall, sql, statements = in_process(app)
+    print(f"in process: the province page's figures in {wall:.1f} ms, of which SQL {sql:.1f} ms "
+          f"({statements} statements), median of 20", flush=True)
     with app.app_context():
         db.engine.dispose()
     script = Path(instance) / "percentiles.lua"
     script.write_text(PERCENTILES_LUA)
-    # First with every request counting afresh, then as served: aggregates kept for a minute.
-    for label, memo in (("memo off", "0"), ("memo 60 s", "60")):
+    # As several app servers run it: no memo; BENCH_MEMO=60 adds a run with each process's memo.
+    memos = [("memo off", "0")] + ([("memo " + os.environ["BENCH_MEMO"] + " s", os.environ["BENCH_MEMO"])]
+                                   if os.environ.get("BENCH_MEMO") else [])
+    for label, memo in memos:
         server, port = start_server({**env, "LEARNHUB_DASHBOARD_CACHE_SECONDS": memo})
         try:
             cookie = log_in(port)
             for path, connections in (("/reports/", 4), ("/reports/", 1), ("/reports/dashboard.pdf", 2)):
                 warm_up(port, path, cookie)
+                workers = worker_pids(server.pid)
+                ticks = pid_ticks(workers)
                 f = wrk(port, path, cookie, connections, SECONDS, str(script))
+                cpu = (pid_ticks(workers) - ticks) / os.sysconf("SC_CLK_TCK") * 1000 / max(f["requests"], 1)
                 print(f"{label:9} {path:22} {connections} conn., {SECONDS} s: {f['rate']:6.1f} req/s, "
                       f"p50 {f['p50_ms']:5.0f} ms, p90 {f['p90_ms']:5.0f} ms, p95 {f['p95_ms']:5.0f} ms, "
-                      f"p99 {f['p99_ms']:5.0f} ms ({int(f['requests'])} requests, {int(f['errors'])} errors)",
-                      flush=True)
+                      f"p99 {f['p99_ms']:5.0f} ms ({int(f['requests'])} requests, {int(f['errors'])} errors); "
+                      f"app CPU {cpu:.1f} ms a response", flush=True)
         finally:
             server.terminate()
             server.wait()
