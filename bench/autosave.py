@@ -246,8 +246,16 @@ def login_all(port: int, officials: list[dict], clients: int = 8, real: int | No
         serializer = app.session_interface.get_signing_serializer(app)
         name, value = officials[0]["cookie"].split("=", 1)
         template = serializer.loads(value)
+        with app.app_context():
+            from sqlalchemy import select
+
+            from learnhub.auth.models import User
+            from learnhub.extensions import db
+            # A session names "<id>:<session token>" (User.get_id), not the bare id.
+            ids = dict(db.session.execute(select(User.id, User.session_token).where(
+                User.id.in_([o["user_id"] for o in officials[real:]]))).all())
         for official in officials[real:]:
-            session = {**template, "_user_id": str(official["user_id"])}
+            session = {**template, "_user_id": f"{official['user_id']}:{ids[official['user_id']]}"}
             official["cookie"], official["token"] = f"{name}={serializer.dumps(session)}", officials[0]["token"]
 
 

@@ -5,8 +5,8 @@ its cache key holds every one of those values with the language and the script r
 Templates and translations ship with the code, so a cached fragment can never differ
 from a fresh rendering: every app server may keep its own copy without coordination.
 
-The few per-request values (the CSRF token, the current path) are written as slots and
-filled in on the way out.
+The few per-request values (the CSRF token, the current path, the username in the site
+header) are written as slots and filled in on the way out.
 
 ``page`` goes one step further for the pages every learner opens most (a lesson): the whole
 page, from ``<!doctype html>`` on, is such a fragment, keyed by the values it shows and the
@@ -139,7 +139,10 @@ def init_fragments(app: Flask) -> None:
     def site_header() -> Markup:
         user = current_user
         if user.is_authenticated:
-            return fragment("_site_header.html", username=user.username, role=user.role)
+            # One header per role and language, the username written in on the way out: keyed
+            # by the username, a province of officials pushed every other fragment out.
+            html = fragment("_site_header.html", username=slot("username"), role=user.role)
+            return Markup(html.replace(slot("username"), str(escape(user.username))))
         return fragment("_site_header.html", username=None, role=None)
 
     app.jinja_env.globals["site_header"] = site_header

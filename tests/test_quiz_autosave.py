@@ -109,7 +109,7 @@ def test_saves_racing_a_submit_never_change_the_graded_answers(app, db, quiz, un
         _stored_answers_are_the_graded_ones(db, attempt_id)
 
 
-# --- queries: a save and a submit cost the same for 5 questions as for 30 -------------
+# --- queries: start, page, save and submit cost the same for 5 questions as for 30 ---
 
 _KINDS = [
     "::MC-{i}:: Câu hỏi một lựa chọn số {i}? {{=Đúng ~Sai một ~Sai hai}}",
@@ -168,7 +168,7 @@ def _one_changed(form, wrong_form):
     return changed
 
 
-def test_save_and_submit_queries_do_not_grow_with_the_number_of_questions(app, client, db, counting_quiz,
+def test_quiz_queries_do_not_grow_with_the_number_of_questions(app, client, db, counting_quiz,
                                                                           login_as):
     user_id, quiz_id = login_as("official").id, counting_quiz.id
     counts = {}
@@ -176,14 +176,20 @@ def test_save_and_submit_queries_do_not_grow_with_the_number_of_questions(app, c
         quiz = db.session.get(Quiz, quiz_id)
         quiz.questions_per_attempt = size
         db.session.commit()
-        attempt = start_attempt(user_id, quiz, seed=size)
-        db.session.commit()
-        assert len(attempt.answers) == size
+        db.session.remove()
+        with _Statements(db.engine) as start:  # the attempt and its slots written
+            started = client.post("/courses/dem-cau-hoi/quiz/start")
+        assert started.status_code == 302
+        attempt_id = int(started.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        assert attempt.number == (1 if size == 5 else 2) and len(attempt.answers) == size
         right, wrong = answer_form(attempt), answer_form(attempt, wrong=True)
         changed = _one_changed(right, wrong)
-        attempt_id = attempt.id
         db.session.remove()
         url = f"/quiz/attempts/{attempt_id}"
+        with _Statements(db.engine) as page:  # the page with every question
+            shown = client.get(url)
+        assert shown.status_code == 200 and shown.get_data(as_text=True).count('class="question"') == size
         with _Statements(db.engine) as first:  # every answer is new
             assert client.post(f"{url}/save", data=right, headers={"Accept": "application/json"}).status_code == 200
         with _Statements(db.engine) as one:  # one answer changed
@@ -192,8 +198,8 @@ def test_save_and_submit_queries_do_not_grow_with_the_number_of_questions(app, c
             assert client.post(f"{url}/save", data=changed, headers={"Accept": "application/json"}).status_code == 200
         with _Statements(db.engine) as submit:  # one answer changed back, then graded
             assert client.post(f"{url}/submit", data=right).status_code == 302
-        counts[size] = {"first save": len(first.sql), "save": len(one.sql), "unchanged save": len(same.sql),
-                        "submit": len(submit.sql)}
+        counts[size] = {"start": len(start.sql), "page": len(page.sql), "first save": len(first.sql),
+                        "save": len(one.sql), "unchanged save": len(same.sql), "submit": len(submit.sql)}
         stored = db.session.get(QuizAttempt, attempt_id)
         assert stored.state == "graded" and stored.score == size  # what was posted last is what counts
         _stored_answers_are_the_graded_ones(db, attempt_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.sql.util import ClauseAdapter
 
 from ..attendance.models import ATTENDED_STATUSES, AttendanceRecord, TrainingSession
@@ -49,6 +49,25 @@ def refresh_completions(course_id: int | None = None, user_id: int | None = None
     return len(added), len(removed)
 
 
+@functools.lru_cache(maxsize=4)
+def _sync_statements(by_course: bool, by_user: bool):
+    """What should be stored and what is, for one official, one course or everything;
+    built once per shape with bind parameters (building ``completions()``,
+    with the "quiz passed" union inside it, cost more than running it for one official)."""
+    done = completions()
+    wanted = select(done.c.user_id, done.c.course_id)
+    stored = select(CourseCompletion.user_id, CourseCompletion.course_id)
+    if by_course:
+        wanted = wanted.where(done.c.course_id == bindparam("course_id"))
+        stored = stored.where(CourseCompletion.course_id == bindparam("course_id"))
+    if by_user:
+        wanted = wanted.where(done.c.user_id == bindparam("user_id"))
+        stored = stored.where(CourseCompletion.user_id == bindparam("user_id"))
+    # One statement, each row tagged with its side: one round trip per progress event.
+    return union_all(select(literal(True).label("wanted"), wanted.subquery()),
+                     select(literal(False).label("wanted"), stored.subquery()))
+
+
 def sync_completions(course_id: int | None = None, user_id: int | None = None):
     """Bring ``course_completion`` in line with ``completions()`` for one official, one
     course, or everything. Writes only the difference; returns the (user_id, course_id)
@@ -57,21 +76,16 @@ def sync_completions(course_id: int | None = None, user_id: int | None = None):
     A completion that stops holding (a lesson added to the course, a "last attempt"
     quiz failed afterwards) is removed; it comes back, with a new date, when earned again.
     """
-    done = completions()
-    wanted_q = select(done.c.user_id, done.c.course_id)
-    stored_q = select(CourseCompletion.user_id, CourseCompletion.course_id)
-    if course_id is not None:
-        wanted_q = wanted_q.where(done.c.course_id == course_id)
-        stored_q = stored_q.where(CourseCompletion.course_id == course_id)
-    if user_id is not None:
-        wanted_q = wanted_q.where(done.c.user_id == user_id)
-        stored_q = stored_q.where(CourseCompletion.user_id == user_id)
-    wanted = set(db.session.execute(wanted_q).all())
-    stored = set(db.session.execute(stored_q).all())
-    now = utcnow()
+    statement = _sync_statements(course_id is not None, user_id is not None)
+    db.session.flush()  # as the ORM's autoflush would: the cause's pending rows count
+    wanted, stored = set(), set()
+    for is_wanted, u, c in db.session.connection().execute(statement, {"course_id": course_id, "user_id": user_id}):
+        (wanted if is_wanted else stored).add((u, c))
     added = sorted(wanted - stored)
-    insert_ignoring_duplicates(
-        CourseCompletion, [{"user_id": u, "course_id": c, "completed_at": now} for u, c in added], ["user_id", "course_id"])
+    if added:
+        now = utcnow()
+        insert_ignoring_duplicates(CourseCompletion, [{"user_id": u, "course_id": c, "completed_at": now}
+                                                      for u, c in added], ["user_id", "course_id"])
     stale = sorted(stored - wanted)
     for start in range(0, len(stale), 500):
         db.session.execute(delete(CourseCompletion).where(

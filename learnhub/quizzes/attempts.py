@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, bindparam, case, exists, select
+from sqlalchemy import JSON, bindparam, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
 from ..auth.models import User
@@ -40,10 +39,18 @@ def quiz_for(course: Course) -> Quiz | None:
     return db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
 
 
-def _draw(quiz: Quiz, rng: random.Random) -> list[Question]:
-    pool = db.session.scalars(select(Question).where(
-        Question.course_id == quiz.course_id, Question.retired_at.is_(None),
-        Question.qtype.in_(SCORED)).order_by(Question.position)).all()
+# How many choices a question shows (its answers, or a matching question's right-hand
+# texts), read in SQL: drawing needs only that of each question, not its whole data.
+_CHOICES = case((Question.qtype == "matching", func.json_array_length(Question.data["rights"])),
+                (Question.qtype.in_(("multichoice", "multiresponse")),
+                 func.json_array_length(Question.data["answers"])), else_=0)
+_POOL = (select(Question.id, Question.category, Question.position, Question.qtype, _CHOICES.label("choices"))
+         .where(Question.course_id == bindparam("course_id"), Question.retired_at.is_(None),
+                Question.qtype.in_(SCORED)).order_by(Question.position))
+
+
+def _draw(quiz: Quiz, rng: random.Random) -> list:
+    pool = db.session.connection().execute(_POOL, {"course_id": quiz.course_id}).all()
     if quiz.per_category:
         chosen = []
         for category, n in quiz.per_category.items():
@@ -58,23 +65,13 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[Question]:
     return chosen
 
 
-def _answer_order(question: Question, shuffle: bool, rng: random.Random) -> list[int]:
-    if question.qtype in ("multichoice", "multiresponse"):
-        order = list(range(len(question.data.get("answers", []))))
-    elif question.qtype == "matching":
-        order = list(range(len(question.data.get("rights", []))))
-    else:
+def _answer_order(question, shuffle: bool, rng: random.Random) -> list[int]:
+    if question.qtype not in ("multichoice", "multiresponse", "matching"):
         return []
+    order = list(range(question.choices or 0))
     if shuffle:
         rng.shuffle(order)
     return order
-
-
-def attempt_with_questions(attempt_id: int) -> QuizAttempt | None:
-    """The attempt with its answers and their questions loaded in two queries (the attempt
-    page shows them all; loaded one by one they cost a query per question)."""
-    return db.session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id).options(
-        selectinload(QuizAttempt.answers).joinedload(AttemptAnswer.question)))
 
 
 def attempts_of(user_id: int, quiz: Quiz) -> list[QuizAttempt]:
@@ -90,15 +87,32 @@ def finalise_expired(user_id: int, quiz: Quiz, now: datetime | None = None) -> N
             finish_attempt(attempt, now)
 
 
+def _expired(attempt: QuizAttempt, now: datetime) -> bool:
+    return (attempt.state == AttemptState.IN_PROGRESS and attempt.deadline_at is not None
+            and now > attempt.deadline_at)
+
+
 def start_attempt(user_id: int, quiz: Quiz, now: datetime | None = None, seed: int | None = None) -> QuizAttempt:
     """Resume the attempt in progress, or start the next one if any are left."""
+    return db.session.get(QuizAttempt, open_attempt_id(user_id, quiz, now, seed))
+
+
+def open_attempt_id(user_id: int, quiz: Quiz, now: datetime | None = None, seed: int | None = None) -> int:
+    """``start_attempt``, for a caller that needs only the attempt's id: the new attempt
+    and its slots are written with two Core statements."""
     now = now or utcnow()
-    finalise_expired(user_id, quiz, now)
-    for _ in range(3):
+    attempts = attempts_of(user_id, quiz)
+    if any(_expired(a, now) for a in attempts):  # as finalise_expired
+        for attempt in attempts:
+            if _expired(attempt, now):
+                finish_attempt(attempt, now)
         attempts = attempts_of(user_id, quiz)
+    for retry in range(3):
+        if retry:
+            attempts = attempts_of(user_id, quiz)
         open_attempt = next((a for a in attempts if a.state == AttemptState.IN_PROGRESS), None)
         if open_attempt is not None:
-            return open_attempt
+            return open_attempt.id
         if quiz.max_attempts and len(attempts) >= quiz.max_attempts:
             raise QuizError(_l("You have used all %(n)d attempts of this quiz.", n=quiz.max_attempts))
         rng = random.Random(seed)
@@ -110,20 +124,24 @@ def start_attempt(user_id: int, quiz: Quiz, now: datetime | None = None, seed: i
         try:
             # A savepoint: if a concurrent request took this number, only this insert is undone.
             with db.session.begin_nested():
-                attempt = QuizAttempt(user_id=user_id, quiz_id=quiz.id, number=number, started_at=now,
-                                      deadline_at=deadline, pass_percent=quiz.pass_percent, review=quiz.review,
-                                      max_score=float(len(questions)))
-                db.session.add(attempt)
-                db.session.flush()
-                for slot, question in enumerate(questions, start=1):
-                    db.session.add(AttemptAnswer(attempt_id=attempt.id, slot=slot, question_id=question.id,
-                                                 order=_answer_order(question, quiz.shuffle_answers, rng)))
-                db.session.flush()
-            return attempt
+                connection = db.session.connection()
+                attempt_id = connection.execute(_NEW_ATTEMPT, {
+                    "user_id": user_id, "quiz_id": quiz.id, "number": number, "started_at": now,
+                    "deadline_at": deadline, "pass_percent": quiz.pass_percent, "review": quiz.review,
+                    "max_score": float(len(questions))}).scalar_one()
+                connection.execute(_NEW_SLOTS, [
+                    {"attempt_id": attempt_id, "slot": slot, "question_id": question.id,
+                     "order": _answer_order(question, quiz.shuffle_answers, rng)}
+                    for slot, question in enumerate(questions, start=1)])
+            return attempt_id
         except IntegrityError:
             db.session.expire_all()
             continue
     raise QuizError(_l("The quiz is busy; try again in a moment."))
+
+
+_NEW_ATTEMPT = QuizAttempt.__table__.insert().returning(QuizAttempt.__table__.c.id)
+_NEW_SLOTS = AttemptAnswer.__table__.insert()
 
 
 def _choice(value: str | None, order: list[int]) -> int | None:
@@ -339,9 +357,11 @@ def _close(held: _Held, now: datetime) -> bool:
 
 def _announce_graded(attempt_id: int, user_id: int, quiz_id: int, course_id: int, number: int,
                      percent: float, passed: bool) -> None:
+    progress_recorded.send("quizzes", user_id=user_id, course_id=course_id)
+    # Last: an audit append holds the log's lock until the transaction ends (on PostgreSQL),
+    # so whatever comes after it in the transaction makes every other submit wait.
     record("quiz.result", "quiz_attempt", attempt_id, subject_id=user_id,
            data={"quiz": quiz_id, "number": number, "percent": percent, "passed": passed})
-    progress_recorded.send("quizzes", user_id=user_id, course_id=course_id)
 
 
 def _forget(attempt_id: int) -> None:

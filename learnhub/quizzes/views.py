@@ -9,9 +9,10 @@ from ..catalog.models import Course
 from ..catalog.services import course_by_slug
 from ..extensions import db
 from ..models_base import utcnow
+from .attempt_page import attempt_page, page_questions
 from .attempts import (
-    AttemptNotFound, QuizError, attempt_with_questions, attempts_of, finalise_expired, grade_essay, grading_queue,
-    quiz_for, save_answers, start_attempt,
+    AttemptNotFound, QuizError, attempts_of, finalise_expired, grade_essay, grading_queue,
+    open_attempt_id, quiz_for, save_answers,
     submit_attempt,
 )
 from .forms import QuizSettingsForm
@@ -54,28 +55,30 @@ def overview(slug: str):
 def start(slug: str):
     course, quiz = _course_quiz(slug)
     try:
-        attempt = start_attempt(current_user.id, quiz)
+        attempt_id = open_attempt_id(current_user.id, quiz)
     except QuizError as exc:
         db.session.commit()  # expired attempts graded on the way stay graded
         flash(str(exc), "error")
         return redirect(url_for("quizzes.overview", slug=slug))
     db.session.commit()
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
 
 
 @bp.get("/quiz/attempts/<int:attempt_id>")
 @login_required
 def attempt(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
-    quiz = db.session.get(Quiz, attempt.quiz_id)
-    finalise_expired(current_user.id, quiz)
-    db.session.commit()
-    attempt = attempt_with_questions(attempt.id)
-    if attempt.state != AttemptState.IN_PROGRESS:
-        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    remaining = int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None
-    return render_template("quizzes/attempt.html", attempt=attempt, quiz=quiz,
-                           course=db.session.get(Course, quiz.course_id), remaining=remaining)
+    page = attempt_page(attempt_id, current_user.id)
+    if page is None:
+        abort(404)  # another official's attempt does not exist for you
+    now = utcnow()
+    if page.state != AttemptState.IN_PROGRESS or (page.deadline_at is not None and now > page.deadline_at):
+        # Closed, or out of time and graded here with the answers saved before the deadline.
+        finalise_expired(current_user.id, db.session.get(Quiz, page.quiz_id), now)
+        db.session.commit()
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    remaining = int((page.deadline_at - now).total_seconds()) if page.deadline_at else None
+    return render_template("quizzes/attempt.html", attempt=page, questions=page_questions(page),
+                           course={"slug": page.course_slug, "title": page.course_title}, remaining=remaining)
 
 
 def _wants_json() -> bool:
