@@ -226,6 +226,24 @@ def unit_counts(people, programme, courses, quiz_courses, now: datetime | None,
     holding one not revoked; ``reports.tally`` stores that, and subtracts expiry when read).
     ``user_ids``: the officials ``people`` is limited to, so that each table is read by index
     for them only."""
+    return unit_counts_read(db.session.execute(unit_counts_query(people, programme, courses, quiz_courses, now,
+                                                                  user_ids)), courses, quiz_courses)
+
+
+def unit_counts_read(rows, courses, quiz_courses) -> list[tuple[int, str, Counts]]:
+    result = []
+    for row in rows:
+        unit_id, path, enrolled, att, valid, expired, revoked, *rest = row
+        counts = Counts(enrolled, att, valid, expired, revoked)
+        counts.completed = {c.id: int(n) for c, n in zip(courses, rest[:len(courses)])}
+        counts.passed = {c.id: int(n) for c, n in zip(quiz_courses, rest[len(courses):])}
+        result.append((unit_id, path, counts))
+    return result
+
+
+def unit_counts_query(people, programme, courses, quiz_courses, now: datetime | None, user_ids=None):
+    """``unit_counts``' statement; ``user_ids`` may be an expanding bind parameter, so that
+    ``reports.tally`` builds it once per programme and set of courses."""
     attended = (select(AttendanceRecord.user_id)
                 .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
                 .where(TrainingSession.programme_id == programme.id,
@@ -259,15 +277,7 @@ def unit_counts(people, programme, courses, quiz_courses, now: datetime | None,
             .group_by(passed_all.c.user_id).subquery())
         query = query.outerjoin(passed, passed.c.user_id == people.c.user_id)
         columns += [func.coalesce(func.sum(passed.c[f"q{c.id}"]), 0) for c in quiz_courses]
-    query = query.add_columns(*columns).group_by(people.c.unit_id, people.c.path)
-    result = []
-    for row in db.session.execute(query):
-        unit_id, path, enrolled, att, valid, expired, revoked, *rest = row
-        counts = Counts(enrolled, att, valid, expired, revoked)
-        counts.completed = {c.id: int(n) for c, n in zip(courses, rest[:len(courses)])}
-        counts.passed = {c.id: int(n) for c, n in zip(quiz_courses, rest[len(courses):])}
-        result.append((unit_id, path, counts))
-    return result
+    return query.add_columns(*columns).group_by(people.c.unit_id, people.c.path)
 
 
 def _part_of(path: str, unit: OrgUnit | None) -> int | None:
@@ -329,12 +339,15 @@ def sessions_attendance(viewer, programme, unit) -> list[SessionFigures]:
 
 def marks_by_unit(people, programme, user_ids=None) -> list[tuple[int, int, str, int]]:
     """(unit id, session id, status, officials) of the officials in ``people``."""
-    return [tuple(r) for r in db.session.execute(
-        select(people.c.unit_id, AttendanceRecord.session_id, AttendanceRecord.status, func.count())
-        .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
-        .join(people, people.c.user_id == AttendanceRecord.user_id)
-        .where(TrainingSession.programme_id == programme.id, _only(AttendanceRecord.user_id, user_ids))
-        .group_by(people.c.unit_id, AttendanceRecord.session_id, AttendanceRecord.status))]
+    return [tuple(r) for r in db.session.execute(marks_by_unit_query(people, programme, user_ids))]
+
+
+def marks_by_unit_query(people, programme, user_ids=None):
+    return (select(people.c.unit_id, AttendanceRecord.session_id, AttendanceRecord.status, func.count())
+            .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
+            .join(people, people.c.user_id == AttendanceRecord.user_id)
+            .where(TrainingSession.programme_id == programme.id, _only(AttendanceRecord.user_id, user_ids))
+            .group_by(people.c.unit_id, AttendanceRecord.session_id, AttendanceRecord.status))
 
 
 def sessions_named(programme, marks: dict[int, dict[str, int]]) -> list[SessionFigures]:
@@ -366,6 +379,14 @@ def daily_by_unit(people, programme, courses, by_unit: bool = True,
     """(what, unit id or None, local day, officials) for the officials in ``people``: the day
     they completed their last required course (what = completed), the days they were
     certified, certificates not revoked (certified)."""
+    return daily_by_unit_read(db.session.execute(daily_by_unit_query(people, programme, courses, by_unit, user_ids)))
+
+
+def daily_by_unit_read(rows) -> list[tuple[str, int | None, date, int]]:
+    return [(what, unit_id, date.fromisoformat(str(day)[:10]), n) for what, unit_id, day, n in rows]
+
+
+def daily_by_unit_query(people, programme, courses, by_unit: bool = True, user_ids=None):
     ids = [c.id for c in courses]
     finished = (select(CourseCompletion.user_id, func.max(CourseCompletion.completed_at).label("at"))
                 .where(CourseCompletion.course_id.in_(ids or [-1]), _only(CourseCompletion.user_id, user_ids))
@@ -383,8 +404,7 @@ def daily_by_unit(people, programme, courses, by_unit: bool = True,
         .where(Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None),
                _only(Certificate.user_id, user_ids))
         .group_by(*grouped, certified_day))
-    return [(what, unit_id, date.fromisoformat(str(day)[:10]), n)
-            for what, unit_id, day, n in db.session.execute(query)]
+    return query
 
 
 def weekly_progress(daily, start: date | None, today: date, max_points: int = 53) -> list[WeekPoint]:

@@ -34,7 +34,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask import has_app_context
-from sqlalchemy import case, delete, event, func, insert, inspect, select, text
+from sqlalchemy import bindparam, case, delete, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..attendance.models import AttendanceRecord, TrainingSession
@@ -51,7 +51,8 @@ from ..progress.models import CourseCompletion
 from ..quizzes.models import QuizAttempt
 from ..signals import completion_refreshed, progress_recorded
 from ..sql import local_day
-from .figures import Counts, _only, cohort, daily_by_unit, marks_by_unit, required_courses, unit_counts
+from .figures import (Counts, _only, cohort, daily_by_unit_query, daily_by_unit_read, marks_by_unit_query,
+                      required_courses, unit_counts_query, unit_counts_read)
 from .models import ReportTally, ReportTallyState
 
 _PENDING = "learnhub.report_tally"
@@ -65,9 +66,10 @@ _MAX_UNIT_OFFICIALS = 20_000
 def count_rows(programme: TrainingProgramme, unit_ids: set[int] | None = None) -> list[dict]:
     """The rows of ``report_tally`` for the programme (only ``unit_ids``' officials, if given)."""
     courses, quiz_courses = required_courses(programme)
-    user_ids = None
     if unit_ids is None:
         people = cohort(None, programme, None).subquery()
+        queries = _count_queries(people, programme, courses, quiz_courses, None)
+        params = {}
     else:
         # Enrolment follows the unit tree (programmes.services.enrolled_officials): the units
         # within a target unit are told apart here, so that each statement below names the
@@ -76,21 +78,21 @@ def count_rows(programme: TrainingProgramme, unit_ids: set[int] | None = None) -
         covered = [u for u, path in db.session.execute(select(OrgUnit.id, OrgUnit.path)
                                                        .where(OrgUnit.id.in_(unit_ids)))
                    if any(path.startswith(t) for t in targets)]
-        officials = (select(User.id.label("user_id"), User.unit_id.label("unit_id"), OrgUnit.path.label("path"))
-                     .join(OrgUnit, User.unit_id == OrgUnit.id)
-                     .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True),
-                            User.unit_id.in_(covered or [-1])))
-        user_ids = list(db.session.scalars(officials.with_only_columns(User.id)))
+        user_ids = list(db.session.scalars(_OFFICIALS_OF_UNITS, {"units": covered or [-1]}))
         if not user_ids:
             return []
-        people = officials.where(User.id.in_(user_ids)).subquery()
+        # Built once per programme and set of courses (a recount runs at every commit that
+        # moves a figure: building these statements cost more than running them).
+        queries = _unit_count_queries(programme, courses, quiz_courses)
+        params = {"user_ids": user_ids}
     rows: dict[tuple[int, str, int], int] = {}
 
     def add(unit_id, kind, ref, n):
         if n:
             rows[(unit_id, kind, ref)] = rows.get((unit_id, kind, ref), 0) + int(n)
 
-    for unit_id, _path, c in unit_counts(people, programme, courses, quiz_courses, None, user_ids):
+    units, holding, marks, daily = queries
+    for unit_id, _path, c in unit_counts_read(db.session.execute(units, params), courses, quiz_courses):
         add(unit_id, "enrolled", 0, c.enrolled)
         add(unit_id, "attended", 0, c.attended)
         add(unit_id, "revoked", 0, c.revoked)
@@ -98,21 +100,54 @@ def count_rows(programme: TrainingProgramme, unit_ids: set[int] | None = None) -
             add(unit_id, "completed", course_id, n)
         for course_id, n in c.passed.items():
             add(unit_id, "passed", course_id, n)
+    for unit_id, day, n in db.session.execute(holding, params):
+        add(unit_id, "holding", date.fromisoformat(str(day)[:10]).toordinal() if day else 0, n)
+    for unit_id, session_id, status, n in db.session.execute(marks, params):
+        add(unit_id, _MARK + status, session_id, n)
+    for what, unit_id, day, n in daily_by_unit_read(db.session.execute(daily, params)):
+        add(unit_id, "done_day" if what == "completed" else "cert_day", day.toordinal(), n)
+    return [{"programme_id": programme.id, "unit_id": u, "kind": k, "ref": r, "n": n} for (u, k, r), n in rows.items()]
+
+
+_OFFICIALS = (select(User.id.label("user_id"), User.unit_id.label("unit_id"), OrgUnit.path.label("path"))
+              .join(OrgUnit, User.unit_id == OrgUnit.id)
+              .where(User.role == Role.OFFICIAL.value, User.is_active_account.is_(True)))
+_OFFICIALS_OF_UNITS = _OFFICIALS.with_only_columns(User.id).where(User.unit_id.in_(bindparam("units", expanding=True)))
+
+
+def _count_queries(people, programme, courses, quiz_courses, user_ids):
+    """The four statements of a recount: figures by unit, certificates held by the day they
+    expire, attendance marks, completions and certificates by day."""
     # An official holds at most one certificate not revoked per programme (uq_certificate_active):
     # counted by the local day it expires on (0: never), so a page can tell expired ones by the day.
     expiry = local_day(Certificate.expires_at)
-    for unit_id, day, n in db.session.execute(
-            select(people.c.unit_id, expiry, func.count(func.distinct(Certificate.user_id)))
-            .join(people, people.c.user_id == Certificate.user_id)
-            .where(Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None),
-                   _only(Certificate.user_id, user_ids))
-            .group_by(people.c.unit_id, expiry)):
-        add(unit_id, "holding", date.fromisoformat(str(day)[:10]).toordinal() if day else 0, n)
-    for unit_id, session_id, status, n in marks_by_unit(people, programme, user_ids):
-        add(unit_id, _MARK + status, session_id, n)
-    for what, unit_id, day, n in daily_by_unit(people, programme, courses, user_ids=user_ids):
-        add(unit_id, "done_day" if what == "completed" else "cert_day", day.toordinal(), n)
-    return [{"programme_id": programme.id, "unit_id": u, "kind": k, "ref": r, "n": n} for (u, k, r), n in rows.items()]
+    holding = (select(people.c.unit_id, expiry, func.count(func.distinct(Certificate.user_id)))
+               .join(people, people.c.user_id == Certificate.user_id)
+               .where(Certificate.programme_id == programme.id, Certificate.revoked_at.is_(None),
+                      _only(Certificate.user_id, user_ids))
+               .group_by(people.c.unit_id, expiry))
+    return (unit_counts_query(people, programme, courses, quiz_courses, None, user_ids), holding,
+            marks_by_unit_query(people, programme, user_ids),
+            daily_by_unit_query(people, programme, courses, user_ids=user_ids))
+
+
+_built: dict[tuple, tuple] = {}
+
+
+def _unit_count_queries(programme, courses, quiz_courses) -> tuple:
+    """``_count_queries`` for the officials bound as ``user_ids``, kept by the programme's id,
+    its courses' and quizzes' ids and the database: the statements hold nothing else."""
+    key = (programme.id, tuple(c.id for c in courses), tuple(c.id for c in quiz_courses),
+           db.session.get_bind().dialect.name)
+    found = _built.get(key)
+    if found is None:
+        user_ids = bindparam("user_ids", expanding=True)
+        people = _OFFICIALS.where(User.id.in_(user_ids)).subquery()
+        found = _count_queries(people, programme, courses, quiz_courses, user_ids)
+        if len(_built) >= 256:
+            _built.clear()
+        _built[key] = found
+    return found
 
 
 def _lock_key(programme_id: int, unit_id: int = 0) -> int:
