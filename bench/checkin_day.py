@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/checkin_day.py [officials] [arrival_seconds] [--burs
 
 Each official, from their own phone (own connection, own cookies): opens the QR link,
 is sent to log in, logs in with the temporary password from their slip, chooses their own
-password (one scrypt hash), taps "Điểm danh cho tôi" and sees "đã điểm danh". The time from
+password (one Argon2id hash), taps "Điểm danh cho tôi" and sees "đã điểm danh". The time from
 the scan to that page is measured for each.
 
 The officials arrive evenly over ``arrival_seconds`` (default 90: everyone within two
