@@ -8,7 +8,7 @@ from flask import Flask, jsonify
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.routing import IntegerConverter
-from sqlalchemy import event, literal_column, select, text
+from sqlalchemy import event, literal_column, select
 from sqlalchemy.engine import Engine
 
 from .config import Config, instance_secret_key, normalise_database_url

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from learnhub.attendance.services import create_session, mark
 from learnhub.audit.services import chain_head
@@ -26,6 +26,7 @@ from learnhub.quizzes.attempts import finish_attempt, grade_essay, quiz_for, sav
 from learnhub.quizzes.autofill import answer_form
 
 from . import factories
+from .querycount import count_queries
 from .test_certificates import pdf_objects
 from .dashboard_world import course, csv_rows, fixture, page_text, programme, row_of, take_course  # noqa: F401 (fixtures)
 
@@ -179,18 +180,6 @@ def test_one_page_pdf_with_numbers_chart_lagging_and_chain_head(client, db, fixt
     assert text.index("Phường Trần Phú") < text.index("Thị trấn Kép")  # the lagging units
 
 
-def _count_queries(db, fn) -> int:
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return len(seen)
 
 
 PAGES = ["/reports/", "/reports/?unit=217", "/reports/?unit=D217-01", "/reports/weak-topics",
@@ -216,7 +205,7 @@ def test_query_count_does_not_grow_with_units_or_officials(client, db, programme
     trainer = db.session.scalar(select(factories.User).where(factories.User.username == "giangvien"))
     _populate(db, programme, communes=1, per_commune=1, trainer=trainer)
     login_as("committee", unit_code="24")
-    small = {p: _count_queries(db, lambda p=p: client.get(p)) for p in PAGES}
+    small = {p: count_queries(db, lambda p=p: client.get(p)) for p in PAGES}
     _populate(db, programme, communes=0, per_commune=0, trainer=trainer)
     more = "\n".join(f"Y217-{i},Xã Thêm {i},commune,Xã,217" for i in range(12))
     load_units_csv("code,name,level,kind,parent_code\n" + more + "\n")
@@ -228,7 +217,7 @@ def test_query_count_does_not_grow_with_units_or_officials(client, db, programme
                 take_course(db, user, trainer, right=i % 2 == 0, seed=i)
     for k in range(6):
         factories.make_user("official", unit_code="D217-01")
-    large = {p: _count_queries(db, lambda p=p: client.get(p)) for p in PAGES}
+    large = {p: count_queries(db, lambda p=p: client.get(p)) for p in PAGES}
     assert large == small
     assert all(n <= 40 for n in small.values()), small
     # 18 communes in Lạng Giang now: the PDF's chart keeps the 15 lowest and stays on one page.
@@ -245,13 +234,13 @@ def test_memo_reuses_aggregates_but_never_across_scopes(app, client, db, fixture
         login_as("committee", unit_code="217")
         first = page_text(client.get("/reports/"))
         assert row_of(first, "Tổng cộng").startswith("4 ")
-        fresh = _count_queries(db, lambda: client.get("/reports/"))
+        fresh = count_queries(db, lambda: client.get("/reports/"))
         client.post("/logout")
         login_as("committee", unit_code="24")  # a wider scope: its own figures, not the district's
         assert row_of(page_text(client.get("/reports/")), "Tổng cộng").startswith("6 ")
         memo.forget()
-        cold = _count_queries(db, lambda: client.get("/reports/"))
-        warm = _count_queries(db, lambda: client.get("/reports/"))
+        cold = count_queries(db, lambda: client.get("/reports/"))
+        warm = count_queries(db, lambda: client.get("/reports/"))
         assert warm < cold and fresh == warm
         assert "Số liệu tính lúc" in page_text(client.get("/reports/"))
     finally:

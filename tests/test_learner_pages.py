@@ -4,7 +4,7 @@ quiz results, read for every course at once, say what each quiz's own page says.
 import shutil
 from dataclasses import asdict
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from learnhub.attendance.services import mark
 from learnhub.catalog.models import Course
@@ -14,22 +14,11 @@ from learnhub.quizzes.attempts import quiz_for, start_attempt
 from learnhub.quizzes.results import quiz_result
 
 from . import factories
+from .querycount import count_queries
 
 PAGES = ["/", "/courses", "/my", "/my/certificates", "/courses/iso-co-ban"]
 
 
-def _count_queries(db, fn) -> int:
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return len(seen)
 
 
 def _more_courses(app, db, tmp_path, n: int) -> list[Course]:
@@ -64,7 +53,7 @@ def test_learner_pages_do_not_query_more_with_more_courses_programmes_and_certif
     factories.attempt(official, base, "wrong", seed=3)
     for page in PAGES:
         assert client.get(page).status_code == 200, page
-    small = {page: _count_queries(db, lambda page=page: client.get(page)) for page in PAGES}
+    small = {page: count_queries(db, lambda page=page: client.get(page)) for page in PAGES}
 
     # Three more courses with quizzes, two more programmes (one without attendance), the
     # conference attended, every course taken (certificates issued), a quiz failed then passed.
@@ -84,7 +73,7 @@ def test_learner_pages_do_not_query_more_with_more_courses_programmes_and_certif
     home = client.get("/").get_data(as_text=True)
     assert "Tập huấn 2022" in home and "Tập huấn 2023" in home
     assert client.get("/my/certificates").get_data(as_text=True).count("<li class=\"card\">") == 2
-    large = {page: _count_queries(db, lambda page=page: client.get(page)) for page in PAGES}
+    large = {page: count_queries(db, lambda page=page: client.get(page)) for page in PAGES}
     assert all(large[page] <= small[page] for page in PAGES), (small, large)
     assert all(n <= 6 for n in small.values()), small
 

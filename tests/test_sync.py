@@ -3,7 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from learnhub.catalog.loader import ContentError
 from learnhub.catalog.models import ContentPage, Course, Lesson, LessonProgress
@@ -11,6 +11,7 @@ from learnhub.catalog.services import mark_lesson_done
 from learnhub.materials.sync import sync_content
 
 from . import factories
+from .querycount import Statements
 
 FIXTURE = Path(__file__).parent / "fixtures" / "courses"
 
@@ -21,23 +22,6 @@ def tree(tmp_path):
     shutil.copytree(FIXTURE, root)
     shutil.copytree(FIXTURE.parent / "quizzes", tmp_path / "quizzes")
     return root
-
-
-class WriteCounter:
-    def __init__(self, engine):
-        self.statements = []
-        self.engine = engine
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-            self.statements.append(statement)
 
 
 def test_first_sync_creates_courses_lessons_and_pages(db, tree):
@@ -56,10 +40,10 @@ def test_first_sync_creates_courses_lessons_and_pages(db, tree):
 def test_rerun_with_nothing_changed_writes_nothing(db, tree):
     sync_content(str(tree))
     db.session.commit()
-    with WriteCounter(db.engine) as counter:
+    with Statements(db.engine) as counter:
         report = sync_content(str(tree))
         db.session.commit()
-    assert counter.statements == []
+    assert counter.writes == []
     assert not report.changed
 
 
@@ -102,9 +86,9 @@ def test_malformed_file_changes_nothing(db, tree):
     db.session.commit()
     (tree / "iso-co-ban" / "02-bay-nguyen-tac.md").write_text("---\ntitle: Mới\n---\nđã sửa\n", encoding="utf-8")
     (tree / "iso-co-ban" / "03-pdca.md").write_bytes(b"---\ntitle: x\n---\n\xff\n")
-    with WriteCounter(db.engine) as counter, pytest.raises(ContentError) as exc:
+    with Statements(db.engine) as counter, pytest.raises(ContentError) as exc:
         sync_content(str(tree))
-    assert counter.statements == []
+    assert counter.writes == []
     assert "courses/iso-co-ban/03-pdca.md:4: file is not valid UTF-8" in str(exc.value)
     db.session.rollback()
     assert db.session.scalar(select(Lesson.title).where(Lesson.slug == "bay-nguyen-tac")) == "Bài 2. Bảy nguyên tắc quản lý chất lượng"
